@@ -1,0 +1,3 @@
+"""rollflow.analysis (being built)."""
+
+__all__: list[str] = []

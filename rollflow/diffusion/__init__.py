@@ -1,0 +1,3 @@
+"""rollflow.diffusion (being built)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""rollflow.nets (being built)."""
+
+__all__: list[str] = []

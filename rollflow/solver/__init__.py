@@ -1,0 +1,3 @@
+"""rollflow.solver (being built)."""
+
+__all__: list[str] = []

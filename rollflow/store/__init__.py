@@ -1,0 +1,3 @@
+"""rollflow.store (being built)."""
+
+__all__: list[str] = []

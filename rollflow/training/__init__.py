@@ -1,0 +1,3 @@
+"""rollflow.training (being built)."""
+
+__all__: list[str] = []

@@ -1,0 +1,54 @@
+import dataclasses
+from typing import Literal
+
+import pytest
+
+from rollflow.configio import from_mapping, load_toml
+from rollflow.errors import ConfigError
+from rollflow.specs import FlowSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    size: int = 1
+    rate: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Outer:
+    name: str = "a"
+    mode: Literal["rolling", "standard"] = "rolling"
+    inner: Inner = Inner()
+    widths: tuple[int, ...] = (1, 2)
+
+
+def test_builds_nested_and_coerces_int_to_float():
+    cfg = from_mapping(Outer, {"inner": {"size": 3, "rate": 1}, "widths": [4, 5]}, where="[x]")
+    assert cfg == Outer(inner=Inner(size=3, rate=1.0), widths=(4, 5))
+    assert isinstance(cfg.inner.rate, float)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"nmae": "b"}, "unknown key 'nmae' in \\[x\\]"),
+    ({"inner": {"sise": 2}}, "unknown key 'sise' in \\[x\\].inner"),
+    ({"mode": "roling"}, "mode must be one of"),
+    ({"inner": {"size": 2.5}}, "size must be an integer"),
+    ({"inner": {"rate": "fast"}}, "rate must be a number"),
+])
+def test_rejects_bad_keys_and_types(data, message):
+    with pytest.raises(ConfigError, match=message):
+        from_mapping(Outer, data, where="[x]")
+
+
+def test_spec_validation_becomes_config_error():
+    with pytest.raises(ConfigError, match=r"\[flow\]: FlowSpec.viscosity must be > 0"):
+        from_mapping(FlowSpec, {"viscosity": -1.0}, where="[flow]")
+
+
+def test_load_toml_errors(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_toml(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("a = = 1\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_toml(bad)

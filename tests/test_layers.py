@@ -1,0 +1,39 @@
+"""The import contracts in pyproject.toml hold (layers point down; jax only in the solver;
+zarr/netCDF only in the store; no torch in analysis)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_hold():
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("import-linter is not installed (pip install -e '.[test]')")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                            env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_contracts_catch_a_violation(tmp_path):
+    """The checker is live: a module in analysis importing torch must be reported."""
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("import-linter is not installed")
+    shutil.copytree(ROOT / "rollflow", tmp_path / "rollflow",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "rollflow" / "analysis").mkdir(exist_ok=True)
+    (tmp_path / "rollflow" / "analysis" / "_contract_probe.py").write_text("import torch\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([exe, "--no-cache"], cwd=tmp_path, capture_output=True, text=True,
+                            env=env)
+    assert result.returncode != 0
+    assert "torch" in result.stdout

@@ -1,0 +1,67 @@
+import math
+
+import numpy as np
+import pytest
+
+from rollflow.conventions import SPEC_ATTR_PREFIX
+from rollflow.errors import SpecError
+from rollflow.specs import FlowSpec
+
+
+def test_defaults_valid_and_derived_step_is_exact():
+    spec = FlowSpec()
+    assert spec.steps_per_frame * spec.time_step == pytest.approx(spec.save_interval, rel=1e-12)
+    dt_cfl = spec.courant_number * spec.domain_size / spec.simulation_size / spec.max_velocity
+    assert spec.time_step <= dt_cfl * (1 + 1e-12)
+    assert spec.reynolds_number == pytest.approx(1000.0)
+
+
+def test_kochkov_step_at_64():
+    # Kochkov et al.: u_max 7, Courant 0.5, 64² → dt_CFL = 0.5 · (2π/64) / 7 = 0.0070124.
+    spec = FlowSpec(simulation_size=64, output_size=64, save_interval=0.2)
+    dt_cfl = 0.5 * (2 * math.pi / 64) / 7
+    assert spec.steps_per_frame == math.ceil(0.2 / dt_cfl)
+    assert spec.time_step == pytest.approx(0.2 / 29)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"viscosity": -1e-3}, "viscosity"),
+    ({"viscosity": 0.0}, "viscosity"),
+    ({"simulation_size": 127}, "simulation_size"),
+    ({"output_size": 33}, "output_size"),
+    ({"output_size": 256}, "output_size"),
+    ({"drag": -0.1}, "drag"),
+    ({"forcing_wavenumber": 64}, "forcing_wavenumber"),
+    ({"save_interval": 0.0}, "save_interval"),
+    ({"warmup_time": 0.3}, "warmup_time"),
+    ({"num_frames": 0}, "num_frames"),
+    ({"courant_number": 1.5}, "courant_number"),
+    ({"simulation_size": 64.0}, "simulation_size"),
+    ({"viscosity": float("nan")}, "viscosity"),
+    ({"seed": -1}, "seed"),
+])
+def test_invalid_fields_are_named(changes, field):
+    with pytest.raises(SpecError, match=rf"FlowSpec\.{field} must be"):
+        FlowSpec(**changes)
+
+
+def test_attrs_round_trip_exact_including_numpy_scalars():
+    spec = FlowSpec(simulation_size=256, output_size=64, viscosity=1e-3, seed=7, num_samples=3)
+    attrs = spec.to_attrs()
+    assert all(k.startswith(SPEC_ATTR_PREFIX) for k in attrs)
+    assert FlowSpec.from_attrs(attrs) == spec
+    as_numpy = {k: (np.int64(v) if isinstance(v, int) else np.float64(v)) for k, v in attrs.items()}
+    rebuilt = FlowSpec.from_attrs({**as_numpy, "unrelated": "x"})
+    assert rebuilt == spec and isinstance(rebuilt.simulation_size, int)
+
+
+def test_from_attrs_names_missing_fields():
+    attrs = FlowSpec().to_attrs()
+    del attrs[SPEC_ATTR_PREFIX + "viscosity"]
+    with pytest.raises(SpecError, match="flow_viscosity"):
+        FlowSpec.from_attrs(attrs)
+
+
+def test_replace_revalidates():
+    with pytest.raises(SpecError):
+        FlowSpec().replace(output_size=1024)
