@@ -1,3 +1,20 @@
-"""rollflow.diffusion (being built)."""
+"""rollflow.diffusion: noise schedule, rolling local times, objectives and samplers.
 
-__all__: list[str] = []
+Torch only; knows nothing about fluids or files. The backbone is injected (see `Network`).
+"""
+
+from rollflow.diffusion.config import MODES, DiffusionConfig
+from rollflow.diffusion.denoiser import Denoiser, Network, network_inputs, predict_from_v, v_target
+from rollflow.diffusion.local_time import LOCAL_TIME_MODES, local_times
+from rollflow.diffusion.objective import (
+    DeterministicObjective, DiffusionObjective, Objective, add_noise, frame_weights,
+    make_objective, sample_local_times,
+)
+from rollflow.diffusion.schedule import CosineSchedule
+
+__all__ = [
+    "MODES", "DiffusionConfig", "CosineSchedule", "LOCAL_TIME_MODES", "local_times",
+    "Network", "Denoiser", "network_inputs", "v_target", "predict_from_v",
+    "Objective", "DiffusionObjective", "DeterministicObjective", "make_objective",
+    "sample_local_times", "add_noise", "frame_weights",
+]

@@ -1,0 +1,185 @@
+"""Training objectives: rolling diffusion, standard (window-shared τ) diffusion, MSE regression.
+
+All take a batch of consecutive frames (B, n_ctx + W, H, W): the first n_ctx are the
+clean context, the rest the window to predict.
+
+Diffusion modes (v-prediction, see `rollflow.diffusion.denoiser`):
+- rolling: t ~ U[0, 1) per example; with probability β (`init_probability`) the init map
+  τ_w = clip(w/W + t, 0, 1), else the rolling map τ_w = (w + t)/W.
+- standard: one τ ~ U[0, 1) per example, shared by all W window frames.
+Each window frame is noised at its own τ: z = α x + σ ε, and the loss is the per-frame
+MSE between v̂ and v = α ε − σ x (mean over pixels).
+
+Weighting (a choice): unit weight on the v-MSE. Since x − x̂ = σ (v̂ − v), this equals the
+x-MSE weighted by 1/σ² = 1 + exp(λ) ("SNR + 1"). Frames whose local time is clipped at
+τ = 1 (init map, pure noise, nothing to learn) carry weight 0 and are excluded with
+`where`, so even non-finite outputs there cannot leak into the loss. The loss is the mean
+over the frames with nonzero weight in the batch (every example has at least slot 0).
+
+Deterministic mode: window slots are input as zeros with log_snr = λ_min and
+is_context False; the loss is the MSE of the network output against the clean window.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from rollflow.diffusion.config import DiffusionConfig
+from rollflow.diffusion.denoiser import Network, network_inputs, v_target
+from rollflow.diffusion.local_time import local_times
+from rollflow.diffusion.rng import standard_normal, uniform
+from rollflow.diffusion.schedule import CosineSchedule
+from rollflow.errors import DataError
+
+__all__ = [
+    "Objective", "DiffusionObjective", "DeterministicObjective", "make_objective",
+    "sample_local_times", "add_noise", "frame_weights",
+]
+
+
+class Objective(Protocol):
+    """loss(network, frames (B, n_ctx+W, H, W), *, generator) -> (scalar loss, stats)."""
+
+    def loss(self, network: Network, frames: Tensor, *,
+             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]: ...
+
+
+def sample_local_times(batch_size: int, *, window_size: int, mode: str,
+                       init_probability: float = 0.0, device: torch.device | str = "cpu",
+                       dtype: torch.dtype = torch.float32,
+                       generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Draw the training local times.
+
+    Args:
+        batch_size: B.
+        window_size: W.
+        mode: "rolling" (t per example, init map with probability init_probability) or
+            "standard" (one τ per example shared by the window).
+        init_probability: β ∈ [0, 1] (rolling only).
+
+    Returns:
+        tau (B, W) and use_init bool (B,) (always False for "standard").
+    """
+    device = torch.device(device)
+    t = uniform((batch_size,), device=device, dtype=dtype, generator=generator)
+    if mode == "standard":
+        tau = t.unsqueeze(1).expand(batch_size, window_size).clone()
+        return tau, torch.zeros(batch_size, dtype=torch.bool, device=device)
+    if mode != "rolling":
+        raise ValueError(f"sample_local_times: mode must be 'rolling' or 'standard' "
+                         f"(got {mode!r})")
+    coin = uniform((batch_size,), device=device, dtype=dtype, generator=generator)
+    use_init = coin < init_probability
+    tau = torch.where(use_init.unsqueeze(1), local_times(t, window_size, "init"),
+                      local_times(t, window_size, "rolling"))
+    return tau, use_init
+
+
+def add_noise(x: Tensor, tau: Tensor, schedule: CosineSchedule, *,
+              generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Noise each frame at its own local time: z = α(τ) x + σ(τ) ε.
+
+    Args:
+        x: clean frames (B, W, H, W).
+        tau: local times (B, W).
+
+    Returns:
+        z and ε, both (B, W, H, W).
+    """
+    eps = standard_normal(tuple(x.shape), device=x.device, dtype=x.dtype, generator=generator)
+    alpha, sigma = schedule.alpha_sigma(tau)
+    scale = (1,) * (x.ndim - tau.ndim)
+    return alpha.reshape(tau.shape + scale) * x + sigma.reshape(tau.shape + scale) * eps, eps
+
+
+def frame_weights(tau: Tensor) -> Tensor:
+    """Loss weight per frame: 1 where τ < 1, 0 where the local time is clipped at 1."""
+    return (tau < 1.0).to(tau.dtype)
+
+
+def _split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tensor]:
+    """(context (B, C, H, W), window (B, W, H, W)); DataError on a wrong frame count."""
+    expected = config.num_context + config.window_size
+    if frames.ndim != 4 or frames.shape[1] != expected:
+        raise DataError(f"frames must have shape (B, num_context + window_size = {expected}, "
+                        f"H, W) (got {tuple(frames.shape)})")
+    return frames[:, :config.num_context], frames[:, config.num_context:]
+
+
+def _window_output(network: Network, x: Tensor, log_snr: Tensor, is_context: Tensor,
+                   num_context: int) -> Tensor:
+    """The network output at the window slots; ValueError if its shape differs from x."""
+    out = network(x, log_snr, is_context)
+    if out.shape != x.shape:
+        raise ValueError(f"network returned shape {tuple(out.shape)}, expected {tuple(x.shape)}")
+    return out[:, num_context:]
+
+
+def _per_frame_mse(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean over pixels of (pred − target)², shape (B, W)."""
+    return (pred - target).square().flatten(2).mean(dim=2)
+
+
+class DiffusionObjective:
+    """v-prediction loss of rolling (`config.mode == "rolling"`) or standard diffusion."""
+
+    def __init__(self, config: DiffusionConfig) -> None:
+        if config.mode not in ("rolling", "standard"):
+            raise ValueError(f"DiffusionObjective needs mode 'rolling' or 'standard' "
+                             f"(got {config.mode!r})")
+        self.config = config
+        self.schedule = config.schedule
+
+    def loss(self, network: Network, frames: Tensor, *,
+             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Scalar loss and stats (loss, mean_tau, fraction_init, fraction_weighted)."""
+        context, window = _split_frames(frames, self.config)
+        tau, use_init = sample_local_times(
+            frames.shape[0], window_size=self.config.window_size, mode=self.config.mode,
+            init_probability=self.config.init_probability, device=frames.device,
+            dtype=frames.dtype, generator=generator)
+        z, eps = add_noise(window, tau, self.schedule, generator=generator)
+        log_snr = self.schedule.log_snr(tau)
+        alpha, sigma = self.schedule.alpha_sigma_from_log_snr(log_snr)
+        x, lam, is_context = network_inputs(context, z, log_snr,
+                                            logsnr_max=self.schedule.logsnr_max)
+        v_hat = _window_output(network, x, lam, is_context, self.config.num_context)
+        mse = _per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
+        weight = frame_weights(tau)
+        loss = torch.where(weight > 0, weight * mse, 0.0).sum() / weight.sum()
+        stats = {"loss": loss.item(), "mean_tau": tau.mean().item(),
+                 "fraction_init": use_init.to(tau.dtype).mean().item(),
+                 "fraction_weighted": weight.mean().item()}
+        return loss, stats
+
+
+class DeterministicObjective:
+    """MSE of the network output at the window slots against the clean window."""
+
+    def __init__(self, config: DiffusionConfig) -> None:
+        if config.mode != "deterministic":
+            raise ValueError(f"DeterministicObjective needs mode 'deterministic' "
+                             f"(got {config.mode!r})")
+        self.config = config
+
+    def loss(self, network: Network, frames: Tensor, *,
+             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Scalar loss and stats (loss); `generator` is unused (no randomness)."""
+        context, window = _split_frames(frames, self.config)
+        log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
+                             device=window.device)
+        x, lam, is_context = network_inputs(context, torch.zeros_like(window), log_snr,
+                                            logsnr_max=self.config.logsnr_max)
+        pred = _window_output(network, x, lam, is_context, self.config.num_context)
+        loss = _per_frame_mse(pred, window).mean()
+        return loss, {"loss": loss.item()}
+
+
+def make_objective(config: DiffusionConfig) -> Objective:
+    """The objective for `config.mode`."""
+    if config.mode == "deterministic":
+        return DeterministicObjective(config)
+    return DiffusionObjective(config)

@@ -1,0 +1,154 @@
+"""Training objectives: local-time draws, noising statistics, clipped-frame weights, learning."""
+
+import pytest
+import torch
+
+from rollflow.diffusion import (
+    CosineSchedule, DeterministicObjective, DiffusionConfig, DiffusionObjective, add_noise,
+    frame_weights, local_times, make_objective, sample_local_times,
+)
+from rollflow.errors import DataError
+
+
+def zero_net(x, log_snr, is_context):
+    return torch.zeros_like(x)
+
+
+def frames(batch=8, config=None, seed=0, size=6):
+    config = config or DiffusionConfig()
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, config.num_context + config.window_size, size, size, generator=gen)
+
+
+def test_beta_zero_draws_rolling_map_only():
+    gen = torch.Generator().manual_seed(1)
+    tau, use_init = sample_local_times(500, window_size=4, mode="rolling",
+                                       init_probability=0.0, generator=gen)
+    assert not use_init.any()
+    t = tau[:, 0] * 4
+    assert torch.allclose(tau, local_times(t, 4, "rolling"))
+    assert (tau < 1).all() and (tau >= 0).all()
+
+
+def test_beta_one_draws_init_map_only():
+    gen = torch.Generator().manual_seed(1)
+    tau, use_init = sample_local_times(500, window_size=4, mode="rolling",
+                                       init_probability=1.0, generator=gen)
+    assert use_init.all()
+    assert torch.allclose(tau, local_times(tau[:, 0], 4, "init"))
+    assert (tau == 1).any() and (tau[:, 0] < 1).all()
+
+
+def test_beta_fraction_and_standard_shares_tau():
+    gen = torch.Generator().manual_seed(2)
+    _, use_init = sample_local_times(4000, window_size=3, mode="rolling",
+                                     init_probability=0.25, generator=gen)
+    assert abs(use_init.float().mean().item() - 0.25) < 5 * (0.25 * 0.75 / 4000) ** 0.5
+    tau, use_init = sample_local_times(100, window_size=3, mode="standard", generator=gen)
+    assert not use_init.any() and torch.equal(tau, tau[:, :1].expand(100, 3))
+
+
+def test_loss_stats_report_the_map_used():
+    for beta, fraction in ((0.0, 0.0), (1.0, 1.0)):
+        objective = make_objective(DiffusionConfig(init_probability=beta))
+        _, stats = objective.loss(zero_net, frames(), generator=torch.Generator().manual_seed(0))
+        assert stats["fraction_init"] == fraction
+    assert stats["fraction_weighted"] < 1.0                        # β = 1 clips some frames
+
+
+def test_noised_frames_have_schedule_variance():
+    schedule = CosineSchedule()
+    tau = torch.tensor([[0.05, 0.3, 0.6, 0.95]], dtype=torch.float64).expand(4000, 4)
+    alpha, sigma = schedule.alpha_sigma(tau[0])
+    gen = torch.Generator().manual_seed(3)
+    n = 4000 * 8 * 8
+    x = torch.randn(4000, 4, 8, 8, generator=gen, dtype=torch.float64)
+    z, _ = add_noise(x, tau, schedule, generator=gen)
+    var = z.transpose(0, 1).reshape(4, -1).var(dim=1)
+    assert torch.allclose(var, torch.ones(4, dtype=torch.float64), atol=5 * (2 / n) ** 0.5)
+    c = 2.0
+    z, _ = add_noise(torch.full_like(x, c), tau, schedule, generator=gen)
+    flat = z.transpose(0, 1).reshape(4, -1)
+    assert torch.allclose(flat.mean(dim=1), alpha * c, atol=5 * (sigma / n**0.5).max().item())
+    assert torch.allclose(flat.var(dim=1), sigma**2, rtol=5 * (2 / n) ** 0.5)
+
+
+def _garbage_at(mask_fn, value):
+    """A network returning zeros, except `value` at window slots where mask_fn(log_snr)."""
+    def network(x, log_snr, is_context):
+        out = torch.zeros_like(x)
+        out[mask_fn(log_snr) & ~is_context] = value
+        return out
+    return network
+
+
+def test_clipped_frames_have_zero_weight():
+    config = DiffusionConfig(init_probability=1.0, window_size=4)
+    objective = DiffusionObjective(config)
+    batch = frames(16, config)
+    gen = torch.Generator().manual_seed(5)
+    tau, _ = sample_local_times(16, window_size=4, mode="rolling", init_probability=1.0,
+                                generator=torch.Generator().manual_seed(5))
+    clipped = torch.cat([torch.zeros(16, config.num_context, dtype=torch.bool), tau == 1], 1)
+    assert clipped.any() and torch.equal(frame_weights(tau), (tau < 1).float())
+    base, _ = objective.loss(zero_net, batch, generator=torch.Generator().manual_seed(5))
+    for value in (1e6, float("nan"), float("inf")):
+        net = _garbage_at(lambda lam: clipped, value)
+        loss, _ = objective.loss(net, batch, generator=torch.Generator().manual_seed(5))
+        assert loss == base
+    unclipped = _garbage_at(lambda lam: ~clipped, 1e3)   # the mask itself can fail
+    assert objective.loss(unclipped, batch, generator=gen)[0] > 1e5
+
+
+def test_loss_decreases_for_a_linear_network():
+    torch.manual_seed(0)
+    config = DiffusionConfig(window_size=2, num_context=1, init_probability=0.25)
+    objective = make_objective(config)
+    layer = torch.nn.Conv2d(3, 3, 1)
+    net = lambda x, log_snr, is_context: layer(x)                         # noqa: E731
+    optimizer = torch.optim.Adam(layer.parameters(), lr=0.05)
+    batch = frames(16, config)
+    losses = []
+    for _ in range(30):
+        loss, _ = objective.loss(net, batch, generator=torch.Generator().manual_seed(0))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_standard_mode_and_determinism():
+    objective = make_objective(DiffusionConfig(mode="standard"))
+    assert isinstance(objective, DiffusionObjective)
+    a, stats = objective.loss(zero_net, frames(), generator=torch.Generator().manual_seed(9))
+    b, _ = objective.loss(zero_net, frames(), generator=torch.Generator().manual_seed(9))
+    assert torch.isfinite(a) and a == b and stats["fraction_weighted"] == 1.0
+
+
+def test_deterministic_objective_sees_zeros_and_min_log_snr():
+    config = DiffusionConfig(mode="deterministic", num_context=2, window_size=3)
+    objective = make_objective(config)
+    assert isinstance(objective, DeterministicObjective)
+    seen = {}
+
+    def network(x, log_snr, is_context):
+        seen.update(x=x, log_snr=log_snr, is_context=is_context)
+        return x + 1.0                          # window input is zeros → prediction is 1
+
+    batch = frames(4, config)
+    loss, stats = objective.loss(network, batch)
+    assert (seen["x"][:, 2:] == 0).all() and (seen["log_snr"][:, 2:] == -15.0).all()
+    assert (seen["log_snr"][:, :2] == 15.0).all() and not seen["is_context"][:, 2:].any()
+    assert torch.equal(seen["x"][:, :2], batch[:, :2]) and seen["is_context"][:, :2].all()
+    assert torch.allclose(loss, (1.0 - batch[:, 2:]).square().mean())
+    assert stats["loss"] == pytest.approx(loss.item())
+
+
+def test_wrong_frame_count_and_wrong_output_shape():
+    objective = make_objective(DiffusionConfig(num_context=2, window_size=4))
+    with pytest.raises(DataError, match=r"num_context \+ window_size = 6"):
+        objective.loss(zero_net, torch.zeros(2, 5, 4, 4))
+    with pytest.raises(ValueError, match="network returned shape"):
+        objective.loss(lambda x, s, c: x[:, 1:], torch.zeros(2, 6, 4, 4))
