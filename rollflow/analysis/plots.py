@@ -1,0 +1,182 @@
+"""Figures of the evaluation: vorticity panels, spectra, correlation, spread/error, growth.
+
+Every function draws on a given matplotlib `ax` (or makes its own `Figure`, without pyplot,
+so nothing depends on a GUI backend) and returns the figure; `save_figure` writes a PNG
+with the Agg renderer. In a notebook the returned figure displays itself.
+
+Curves: the plotted dim is `dim`; an optional `label_dim` (e.g. `model`) gives one line
+per value; any other dims are summarised by their mean with a shaded 10–90 % band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from rollflow.analysis._checks import require_dims
+from rollflow.conventions import K, LEAD_TIME, MEMBER, TIME, X, Y
+from rollflow.errors import DataError
+
+__all__ = ["plot_vorticity", "plot_spectrum", "plot_correlation", "plot_spread_skill",
+           "plot_separation", "save_figure"]
+
+
+def _figure_and_ax(ax, figsize=(5.0, 3.8)):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _curves(data: xr.DataArray, dim: str, label_dim: str | None):
+    """Yield (label, x, mean, low, high) per label, summarising the other dims."""
+    require_dims(data, dim, "plotted data")
+    labels = [None] if label_dim is None else list(data[label_dim].values)
+    for label in labels:
+        curve = data if label is None else data.sel({label_dim: label})
+        rest = [d for d in curve.dims if d != dim]
+        values = curve.transpose(*rest, dim).values.reshape(-1, curve.sizes[dim])
+        with np.errstate(invalid="ignore"):
+            low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
+        yield label, curve[dim].values, np.nanmean(values, axis=0), low, high
+
+
+def _draw_curves(ax, data, dim, label_dim, log=False):
+    for label, x, mean, low, high in _curves(data, dim, label_dim):
+        line, = ax.plot(x, mean, label=None if label is None else str(label))
+        if not np.allclose(low, high, equal_nan=True):
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0)
+    if log:
+        ax.set_yscale("log")
+    if label_dim is not None:
+        ax.legend(title=label_dim, fontsize="small")
+
+
+def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
+                   member_dim: str = MEMBER, max_members: int = 3, axes=None,
+                   cmap: str = "RdBu_r", x: str = X, y: str = Y) -> Figure:
+    """Truth next to up to `max_members` ensemble members, one shared symmetric colour scale.
+
+    Args:
+        truth: one field with dims exactly (x, y) (select sample and time first).
+        members: optional (member, x, y) fields on the same grid.
+        axes: optional sequence of 1 + number of shown members matplotlib axes.
+
+    Returns:
+        The figure; x runs along the horizontal axis and y up (origin lower).
+    """
+    require_dims(truth, (x, y), "truth")
+    fields = [("truth", truth)]
+    if members is not None:
+        require_dims(members, (member_dim, x, y), "members")
+        for i in range(min(max_members, members.sizes[member_dim])):
+            fields.append((f"member {i}", members.isel({member_dim: i})))
+    for name, field in fields:
+        if set(field.dims) != {x, y}:
+            raise DataError(f"{name} must have dims ({x}, {y}) only; got {field.dims}")
+    if axes is None:
+        fig = Figure(figsize=(3.2 * len(fields) + 0.8, 3.2), layout="constrained")
+        axes = fig.subplots(1, len(fields), squeeze=False)[0]
+    elif len(axes) != len(fields):
+        raise DataError(f"need {len(fields)} axes, got {len(axes)}")
+    fig = axes[0].figure
+    vmax = max(float(np.abs(f).max()) for _, f in fields) or 1.0
+    for ax, (name, field) in zip(axes, fields):
+        image = ax.imshow(field.transpose(y, x).values, origin="lower", cmap=cmap,
+                          vmin=-vmax, vmax=vmax, interpolation="nearest")
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(image, ax=list(axes), shrink=0.85, label="vorticity ω (1/t.u.)")
+    return fig
+
+
+def plot_spectrum(spectrum: xr.DataArray, *, label_dim: str | None = None, ax=None,
+                  reference_slope: float | None = -3.0, reference_k: float = 8.0) -> Figure:
+    """E(k) on log–log axes (k ≥ 1) with a k^slope reference line through the first curve.
+
+    Args:
+        spectrum: from `energy_spectrum`, dim `k` (other dims: label_dim and/or summarised).
+        reference_slope: slope of the dashed reference line (None: no line).
+        reference_k: wavenumber where the reference line touches the first curve.
+    """
+    require_dims(spectrum, K, "spectrum")
+    fig, ax = _figure_and_ax(ax)
+    data = spectrum.where(spectrum[K] >= 1, drop=True)
+    _draw_curves(ax, data, K, label_dim, log=True)
+    ax.set_xscale("log")
+    if reference_slope is not None:
+        _, k, mean, _, _ = next(_curves(data, K, label_dim))
+        anchor = np.interp(reference_k, k, mean)
+        ks = k[(k >= reference_k / 2) & (k <= 4 * reference_k)]
+        ax.plot(ks, 3 * anchor * (ks / reference_k) ** reference_slope, "k--", lw=1,
+                label=f"k^{reference_slope:g}")
+        ax.legend(fontsize="small")
+    ax.set_xlabel("wavenumber k")
+    ax.set_ylabel("E(k)")
+    return fig
+
+
+def plot_correlation(correlation: xr.DataArray, *, thresholds: Sequence[float] = (0.95, 0.9, 0.8),
+                     dim: str = TIME, label_dim: str | None = None, ax=None) -> Figure:
+    """ρ(t) with dotted horizontal lines at the decorrelation thresholds."""
+    fig, ax = _figure_and_ax(ax)
+    _draw_curves(ax, correlation, dim, label_dim)
+    for level in thresholds:
+        ax.axhline(level, color="grey", ls=":", lw=1)
+    ax.set_xlabel(f"{dim} (t.u.)")
+    ax.set_ylabel("vorticity correlation ρ")
+    return fig
+
+
+def plot_spread_skill(scores: xr.Dataset, *, dim: str = LEAD_TIME, ax=None) -> Figure:
+    """Ensemble-mean RMSE and spread vs `dim`, from `spread_skill` (other dims summarised)."""
+    for name in ("rmse", "spread"):
+        if name not in scores:
+            raise DataError(f"scores need a {name!r} variable (from spread_skill)")
+    fig, ax = _figure_and_ax(ax)
+    data = xr.concat([scores.rmse, scores.spread], dim="score").assign_coords(
+        score=["RMSE of mean", "spread"])
+    _draw_curves(ax, data, dim, "score")
+    ax.set_xlabel(f"{dim} (t.u.)")
+    ax.set_ylabel("vorticity (1/t.u.)")
+    return fig
+
+
+def plot_separation(growth: xr.Dataset, *, dim: str = TIME, ax=None) -> Figure:
+    """Separation curves (log axis) with each fitted exponential drawn over its window."""
+    if "separation" not in growth or "growth_rate" not in growth:
+        raise DataError("growth must come from separation_growth/fit_growth")
+    fig, ax = _figure_and_ax(ax)
+    curves = growth.separation
+    rest = [d for d in curves.dims if d != dim]
+    stacked = curves.stack(curve=rest) if rest else curves.expand_dims(curve=[0])
+    fit = growth.drop_vars("separation")
+    fit = fit.stack(curve=rest) if rest else fit.expand_dims(curve=[0])
+    times = curves[dim].values
+    for i in range(stacked.sizes["curve"]):
+        line, = ax.plot(times, stacked.isel(curve=i).values, lw=1)
+        one = fit.isel(curve=i)
+        if np.isfinite(float(one.growth_rate)):
+            t = times[(times >= float(one.fit_start)) & (times <= float(one.fit_end))]
+            ax.plot(t, np.exp(float(one.fit_intercept) + float(one.growth_rate) * t), "--",
+                    color=line.get_color(), lw=2)
+    rate = fit.growth_rate.values
+    ax.set_yscale("log")
+    ax.set_title(f"λ = {np.nanmean(rate):.3f} ± {np.nanstd(rate):.3f} per t.u.")
+    ax.set_xlabel(f"{dim} (t.u.)")
+    ax.set_ylabel("‖δω‖ / ‖ω‖")
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
+    """Write `fig` as a PNG with the Agg renderer (creating parent folders); returns path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, format="png")
+    return path
+

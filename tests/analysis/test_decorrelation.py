@@ -1,0 +1,81 @@
+"""Decorrelation time on synthetic curves and the bootstrap interval."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rollflow.analysis import bootstrap_ci, decorrelation_time
+from rollflow.errors import DataError
+
+
+def _curve(values, dt=0.2, dims=("time",)):
+    t = np.arange(values.shape[-1]) * dt
+    return xr.DataArray(values, dims=dims, coords={"time": t})
+
+
+def test_linear_curve_exact_crossings():
+    t = np.arange(51) * 0.2
+    rho = _curve(1.0 - 0.05 * t)
+    times = decorrelation_time(rho)
+    assert times.dims == ("threshold",)
+    np.testing.assert_allclose(times.sel(threshold=[0.95, 0.9, 0.8]).values, [1.0, 2.0, 4.0],
+                               atol=1e-9)
+
+
+def test_exponential_curve_interpolated_and_first_saved_time():
+    t = np.arange(101) * 0.1
+    tau = 3.0
+    rho = _curve(np.exp(-t / tau), dt=0.1)
+    exact = -tau * np.log([0.95, 0.9, 0.8])
+    interp = decorrelation_time(rho).values
+    np.testing.assert_allclose(interp, exact, atol=2e-3)   # chord error of exp over 0.1 t.u.
+    first_saved = decorrelation_time(rho, interpolate=False).values
+    np.testing.assert_allclose(first_saved, np.ceil(exact / 0.1) * 0.1, atol=1e-9)
+
+
+def test_never_crossing_is_inf_and_start_below_is_first_time():
+    rho = _curve(np.stack([np.full(10, 0.99), np.full(10, 0.5)]), dims=("sample", "time"))
+    times = decorrelation_time(rho, thresholds=[0.9])
+    assert np.isposinf(float(times.isel(sample=0, threshold=0)))
+    assert float(times.isel(sample=1, threshold=0)) == 0.0
+
+
+def test_lazy_matches_and_per_sample(rng):
+    slopes = rng.uniform(0.02, 0.1, size=(4, 3))
+    t = np.arange(60) * 0.2
+    rho = _curve(1.0 - slopes[..., None] * t, dims=("sample", "member", "time"))
+    eager = decorrelation_time(rho)
+    np.testing.assert_allclose(eager.sel(threshold=0.8).values, 0.2 / slopes, rtol=1e-9)
+    lazy = decorrelation_time(rho.chunk({"sample": 2, "time": 7}))
+    xr.testing.assert_allclose(eager, lazy.compute())
+
+
+def test_bootstrap_interval(rng):
+    values = xr.DataArray(rng.normal(5.0, 1.0, size=(40, 3)), dims=("sample", "threshold"))
+    ci = bootstrap_ci(values, seed=7)
+    assert set(ci.data_vars) == {"estimate", "lower", "upper"}
+    assert ci.estimate.dims == ("threshold",)
+    assert bool((ci.lower < ci.estimate).all() and (ci.estimate < ci.upper).all())
+    half_width = float((ci.upper - ci.lower).mean()) / 2
+    assert half_width == pytest.approx(1.96 / np.sqrt(40), rel=0.3)
+    xr.testing.assert_identical(ci, bootstrap_ci(values, seed=7))
+    xr.testing.assert_allclose(ci, bootstrap_ci(values.chunk({"threshold": 1}), seed=7).compute())
+    same = bootstrap_ci(values * 0 + 2.0, seed=np.random.default_rng(0))
+    np.testing.assert_allclose([same.lower, same.upper], 2.0)
+
+
+def test_bootstrap_with_never_crossing_samples():
+    values = xr.DataArray(np.r_[1.0, 2.0, 3.0, np.inf], dims="sample")
+    ci = bootstrap_ci(values, seed=0, statistic="median")
+    assert np.isfinite(float(ci.lower)) and float(ci.estimate) == 2.5
+
+
+def test_bad_curves():
+    with pytest.raises(DataError, match="'time' coordinate"):
+        decorrelation_time(xr.DataArray(np.ones(4), dims="time"))
+    with pytest.raises(DataError, match="non-finite"):
+        decorrelation_time(_curve(np.array([1.0, np.nan, 0.5])))
+    with pytest.raises(DataError, match="missing dim 'lead_time'"):
+        decorrelation_time(_curve(np.ones(3)), dim="lead_time")
+    with pytest.raises(DataError, match="NaN"):
+        bootstrap_ci(xr.DataArray([1.0, np.nan], dims="sample"), seed=0)

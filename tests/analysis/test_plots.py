@@ -1,0 +1,72 @@
+"""Every plot draws on a given ax or its own figure and saves a PNG."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.figure import Figure
+from synthetic import field
+
+from rollflow.analysis import (
+    energy_spectrum, fit_growth, plot_correlation, plot_separation, plot_spectrum,
+    plot_spread_skill, plot_vorticity, save_figure, spread_skill,
+)
+from rollflow.errors import DataError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _saved(fig, tmp_path, name):
+    path = save_figure(fig, tmp_path / "sub" / f"{name}.png")
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    return path
+
+
+def test_vorticity_panels_share_symmetric_limits(rng, tmp_path):
+    truth = field(rng.standard_normal((8, 8)), dims=("x", "y"))
+    members = xr.concat([3 * truth, -truth, truth, truth], dim="member")
+    fig = plot_vorticity(truth, members, max_members=2)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 3
+    limits = {im.get_clim() for im in images}
+    assert len(limits) == 1
+    low, high = limits.pop()
+    assert low == -high == pytest.approx(-3 * float(abs(truth).max()))
+    _saved(fig, tmp_path, "vorticity")
+    with pytest.raises(DataError, match="dims"):
+        plot_vorticity(truth.expand_dims(time=2))
+
+
+def test_spectrum_plot_log_axes_and_reference(rng, tmp_path):
+    w = field(rng.standard_normal((2, 32, 32)), dims=("model", "x", "y"))
+    spectrum = energy_spectrum(w).assign_coords(model=["truth", "pred"])
+    fig = plot_spectrum(spectrum, label_dim="model")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert any("k^-3" in line.get_label() for line in ax.lines)
+    _saved(fig, tmp_path, "spectrum")
+
+
+def test_curves_on_a_given_ax(rng, tmp_path):
+    fig = Figure()
+    ax = fig.add_subplot()
+    t = np.arange(20) * 0.2
+    rho = xr.DataArray(1 - 0.03 * t * rng.uniform(0.5, 1.5, (5, 1)), dims=("sample", "time"),
+                       coords={"time": t})
+    assert plot_correlation(rho, ax=ax) is fig
+    assert len(ax.collections) == 1            # the 10–90 % band over samples
+    _saved(fig, tmp_path, "correlation")
+
+
+def test_spread_skill_and_separation_plots(rng, tmp_path):
+    truth = field(rng.standard_normal((3, 4, 8, 8)), dims=("sample", "lead_time", "x", "y"))
+    forecast = truth + field(rng.standard_normal((3, 5, 4, 8, 8)),
+                             dims=("sample", "member", "lead_time", "x", "y"))
+    scores = spread_skill(forecast, truth, mean_dims=("sample", "x", "y"))
+    _saved(plot_spread_skill(scores), tmp_path, "spread")
+    t = np.arange(101) * 0.2
+    curve = xr.DataArray(1e-5 * np.exp(0.7 * t) / (1 + 1e-5 * np.exp(0.7 * t) / 1.4),
+                         dims="time", coords={"time": t})
+    fig = plot_separation(fit_growth(curve))
+    assert len(fig.axes[0].lines) == 2           # curve and fitted exponential
+    assert "λ = 0.69" in fig.axes[0].get_title()
+    _saved(fig, tmp_path, "separation")
