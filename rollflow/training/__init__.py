@@ -1,3 +1,23 @@
-"""rollflow.training (being built)."""
+"""rollflow.training: window dataset over a store, training loop (EMA, checkpoints, resume).
 
-__all__: list[str] = []
+Imports diffusion, nets, store and specs; reads stores only through rollflow.store.
+"""
+
+from rollflow.training.checkpoint import (Checkpoint, latest_checkpoint, load_checkpoint,
+                                          save_checkpoint)
+from rollflow.training.config import (DataConfig, IntervalsConfig, OptimConfig, RuntimeConfig,
+                                      TrainConfig, config_hash, load_train_config,
+                                      train_config_from_mapping)
+from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset,
+                                    compute_norm_stats, split_samples)
+from rollflow.training.loop import learning_rate, train
+from rollflow.training.metrics import MetricsLog, plot_loss_curve
+from rollflow.training.trained import TrainedModel, load_trained
+
+__all__ = [
+    "TrainConfig", "OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig",
+    "load_train_config", "train_config_from_mapping", "config_hash",
+    "NormStats", "WindowDataset", "StepBatchSampler", "compute_norm_stats", "split_samples",
+    "train", "learning_rate", "Checkpoint", "save_checkpoint", "load_checkpoint",
+    "latest_checkpoint", "MetricsLog", "plot_loss_curve", "TrainedModel", "load_trained",
+]

@@ -1,0 +1,155 @@
+"""Everything a training run holds in memory, built fresh or restored from a checkpoint.
+
+`prepare_run` opens the store lazily, checks it against the config (grid, frame count,
+split) and against the checkpoint when resuming, computes or restores the normalisation
+statistics, and builds network, EMA copy, optimiser and objective on the chosen device.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from rollflow.configio import to_mapping
+from rollflow.conventions import SAMPLE, VORTICITY
+from rollflow.diffusion import make_objective
+from rollflow.errors import CheckpointError, ConfigError, DataError
+from rollflow.nets import build_network
+from rollflow.store import open_trajectories
+from rollflow.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
+from rollflow.training.config import TrainConfig, config_hash
+from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset, check_grid,
+                                    compute_norm_stats, derive_seed, split_samples)
+from rollflow.training.metrics import MetricsLog
+
+__all__ = ["RunState", "prepare_run", "resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" → CUDA when available, else CPU; "cuda" without a GPU is a ConfigError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("runtime.device = 'cuda' but no CUDA device is available")
+    return torch.device(name)
+
+
+@dataclasses.dataclass
+class RunState:
+    """Mutable state of a run; `step` counts completed optimisation steps."""
+
+    config: TrainConfig
+    run_dir: Path
+    device: torch.device
+    network: nn.Module
+    forward: Any            # network, or its torch.compile wrapper (training steps only)
+    ema: nn.Module
+    optimizer: torch.optim.Optimizer
+    objective: Any
+    train_set: WindowDataset
+    val_set: WindowDataset | None
+    sampler: StepBatchSampler
+    stats: NormStats
+    info: dict[str, Any]
+    log: MetricsLog
+    step: int = 0
+    saved_step: int = -1
+    in_commit: bool = False
+
+
+def _open_data(config: TrainConfig, data_path: str | Path) -> tuple[Any, int]:
+    vorticity = open_trajectories(data_path)[VORTICITY]
+    grid = check_grid(vorticity, config.data.grid_size)
+    try:
+        config.net.check_grid(grid)
+    except ConfigError as err:
+        raise DataError(f"store grid {grid}×{grid} does not fit the network: {err}") from None
+    return vorticity, grid
+
+
+def _check_resume(ckpt: Checkpoint, config: TrainConfig, grid: int, info: dict) -> None:
+    if ckpt.info.get("grid_size") != grid:
+        raise DataError(f"store grid is {grid}×{grid} but the checkpoint {ckpt.path.name} "
+                        f"was trained on {ckpt.info.get('grid_size')}×{ckpt.info.get('grid_size')}")
+    if config_hash(config) != config_hash(ckpt.config):
+        raise CheckpointError(f"{ckpt.path}: written by a different config (hash "
+                              f"{config_hash(ckpt.config)[:12]}, this config "
+                              f"{config_hash(config)[:12]}); resume with the run's own "
+                              f"config ({ckpt.path.parents[1] / 'config.json'})")
+    for key in ("train_samples", "validation_samples"):
+        if ckpt.info.get(key) != info[key]:
+            raise DataError(f"the store's samples changed since {ckpt.path.name}: {key} was "
+                            f"{ckpt.info.get(key)}, now {info[key]}")
+
+
+def _check_run_dir(run_dir: Path, resume: bool) -> Path | None:
+    if resume:
+        return latest_checkpoint(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise CheckpointError(f"run directory {run_dir} is not empty; resume that run or "
+                              f"choose a new directory")
+    return None
+
+
+def _build_model(config: TrainConfig, device: torch.device) -> tuple[nn.Module, nn.Module]:
+    torch.manual_seed(derive_seed(config.seed, "init"))
+    network = build_network(config.net, config.num_frames).to(device)
+    ema = copy.deepcopy(network).requires_grad_(False).eval()
+    return network, ema
+
+
+def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
+                resume: bool) -> RunState:
+    """Build (or restore, with `resume`) the state of a run in `run_dir`."""
+    run_dir = Path(run_dir)
+    if config.runtime.num_threads is not None:
+        torch.set_num_threads(config.runtime.num_threads)
+    device = resolve_device(config.runtime.device)
+    ckpt_path = _check_run_dir(run_dir, resume)
+    vorticity, grid = _open_data(config, data_path)
+    train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],
+                                               config.data.num_validation_samples)
+    info = {"grid_size": grid, "train_samples": train_samples,
+            "validation_samples": val_samples, "frame_stride": config.data.frame_stride,
+            "data_path": str(data_path)}
+    ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
+    if ckpt is not None:
+        _check_resume(ckpt, config, grid, info)
+    stats = ckpt.stats if ckpt else compute_norm_stats(vorticity, train_samples)
+    windows = dict(num_frames=config.num_frames, frame_stride=config.data.frame_stride,
+                   stats=stats)
+    train_set = WindowDataset(vorticity, train_samples, **windows)
+    val_set = WindowDataset(vorticity, val_samples, **windows) if val_samples else None
+    network, ema = _build_model(config, device)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.optim.lr,
+                                  weight_decay=config.optim.weight_decay)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = RunState(
+        config=config, run_dir=run_dir, device=device, network=network,
+        forward=torch.compile(network) if config.runtime.compile else network, ema=ema,
+        optimizer=optimizer, objective=make_objective(config.diffusion), train_set=train_set,
+        val_set=val_set, sampler=StepBatchSampler(len(train_set), config.optim.batch_size,
+                                                  seed=derive_seed(config.seed, "order")),
+        stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"))
+    if ckpt is not None:
+        _restore(state, ckpt)
+    else:
+        (run_dir / "config.json").write_text(json.dumps(to_mapping(config), indent=1))
+    return state
+
+
+def _restore(state: RunState, ckpt: Checkpoint) -> None:
+    try:
+        state.network.load_state_dict(ckpt.model)
+        state.ema.load_state_dict(ckpt.ema)
+        state.optimizer.load_state_dict(ckpt.optimizer)
+    except (RuntimeError, KeyError, ValueError) as err:
+        raise CheckpointError(f"{ckpt.path}: tensors do not fit the network ({err})") from None
+    state.step = state.saved_step = ckpt.step
+    state.log.truncate_after(ckpt.step)

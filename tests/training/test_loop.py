@@ -1,0 +1,141 @@
+"""The training loop: it learns, resumes bit-identically, survives Ctrl-C, logs and plots."""
+
+import dataclasses
+import json
+import signal
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from rollflow.errors import CheckpointError, DataError
+from rollflow.training import (DataConfig, IntervalsConfig, latest_checkpoint, learning_rate,
+                               load_checkpoint, load_trained, train)
+
+from training_fixtures import TINY_NET, tiny_config, travelling_waves, write_store
+
+
+def _tensors(run_dir):
+    path = latest_checkpoint(run_dir)
+    return load_checkpoint(path).step, load_file(str(path.with_suffix(".safetensors")))
+
+
+def _assert_identical(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+def _dropout_config():
+    net = dataclasses.replace(TINY_NET, dropout=0.2)
+    return tiny_config("rolling").replace(net=net)
+
+
+def test_overfits_one_short_trajectory(tmp_path):
+    store = write_store(tmp_path / "one.zarr", travelling_waves(1, 12, 16))
+    config = tiny_config("deterministic", total_steps=60, lr=3e-3, warmup_steps=5).replace(
+        data=DataConfig(num_validation_samples=0),
+        intervals=IntervalsConfig(log_every=5, validate_every=0, checkpoint_every=1000))
+    losses = [m["loss"] for m in train(config, store, tmp_path / "run") if m["kind"] == "step"]
+    assert len(losses) == 60
+    assert losses[-1] < losses[0] / 10, (losses[0], losses[-1])
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """(store, run dir) of a 12-step rolling run with dropout, never interrupted."""
+    root = tmp_path_factory.mktemp("uninterrupted")
+    store = write_store(root / "tiny.zarr", travelling_waves(3, 12, 16))
+    records = list(train(_dropout_config(), store, root / "full"))
+    assert records[-1]["kind"] == "done" and records[-1]["step"] == 12
+    return store, root / "full"
+
+
+def _val_losses(run_dir):
+    records = map(json.loads, open(run_dir / "metrics.jsonl"))
+    return [r["val_loss"] for r in records if r["kind"] == "validation"]
+
+
+def test_resume_is_bit_identical(uninterrupted, tmp_path):
+    store, full = uninterrupted
+    config = _dropout_config()
+    list(train(config, store, tmp_path / "split", stop_at=5))
+    assert _tensors(tmp_path / "split")[0] == 5
+    list(train(config, store, tmp_path / "split", resume=True))
+    step_a, full_tensors = _tensors(full)
+    step_b, split_tensors = _tensors(tmp_path / "split")
+    assert step_a == step_b == 12
+    _assert_identical(full_tensors, split_tensors)
+    assert _val_losses(full) == _val_losses(tmp_path / "split")
+    assert (tmp_path / "split" / "loss.png").stat().st_size > 1000
+
+
+def test_ctrl_c_checkpoints_the_current_step(uninterrupted, tmp_path):
+    store, full = uninterrupted
+    config = _dropout_config()
+    with pytest.raises(KeyboardInterrupt):
+        for record in train(config, store, tmp_path / "cut"):
+            if record["kind"] == "step" and record["step"] == 6:
+                signal.raise_signal(signal.SIGINT)
+    assert _tensors(tmp_path / "cut")[0] == 6  # no completed step is lost
+    list(train(config, store, tmp_path / "cut", resume=True))
+    _assert_identical(_tensors(full)[1], _tensors(tmp_path / "cut")[1])
+
+
+def test_resume_rejects_foreign_and_corrupted_checkpoints(store, tmp_path):
+    config = tiny_config("standard")
+    run = tmp_path / "run"
+    list(train(config, store, run, stop_at=4))
+    other = config.replace(seed=config.seed + 1)
+    with pytest.raises(CheckpointError, match="different config"):
+        train(other, store, run, resume=True)
+    path = latest_checkpoint(run)
+    weights = path.with_suffix(".safetensors")
+    blob = bytearray(weights.read_bytes())
+    blob[-3] ^= 0xFF
+    weights.write_bytes(bytes(blob))
+    with pytest.raises(CheckpointError, match="sha256"):
+        train(config, store, run, resume=True)
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "format": "someone-elses-model"}))
+    with pytest.raises(CheckpointError, match="not a rollflow checkpoint"):
+        load_trained(run)
+    path.write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable"):
+        train(config, store, run, resume=True)
+
+
+def test_refuses_non_empty_run_dir_and_mismatched_grid(store, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match="not empty"):
+        train(tiny_config(), store, run)
+    config = tiny_config().replace(data=DataConfig(grid_size=32))
+    with pytest.raises(DataError, match="16×16 but the model is built for 32×32"):
+        train(config, store, tmp_path / "other")
+
+
+def test_too_few_frames_for_the_window(tmp_path):
+    store = write_store(tmp_path / "short.zarr", travelling_waves(2, 2, 16))
+    with pytest.raises(DataError, match="2 frames per sample.*= 3 frames"):
+        train(tiny_config(), store, tmp_path / "run")
+
+
+def test_trained_model_loads_with_ema_weights_and_stats(store, tmp_path):
+    list(train(tiny_config("deterministic", total_steps=4), store, tmp_path / "run"))
+    model = load_trained(tmp_path / "run")
+    assert model.step == 4 and model.grid_size == 16 and not model.network.training
+    assert model.stats.std > 0
+    omega = torch.randn(3, 16, 16)
+    torch.testing.assert_close(model.denormalise(model.normalise(omega)), omega)
+    lines = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+    assert {"train", "validation"} <= {r["kind"] for r in lines}
+
+
+def test_learning_rate_schedule():
+    optim = tiny_config(total_steps=100, warmup_steps=10, lr=1.0).optim
+    assert learning_rate(optim, 0) == pytest.approx(0.1)
+    assert learning_rate(optim, 9) == pytest.approx(1.0)
+    assert learning_rate(optim, 55) == pytest.approx(0.5)
+    assert learning_rate(optim, 100) == pytest.approx(0.0, abs=1e-12)
