@@ -1,0 +1,102 @@
+"""`rollflow train CONFIG.toml --data STORE --out RUN_DIR [--resume] [--steps N]`.
+
+Thin: load the config, call `rollflow.training.train`, show a progress bar (tqdm: loss,
+learning rate, validation loss, steps/s). The run directory receives config.json,
+checkpoints/, metrics.jsonl and loss.png. Ctrl-C finishes the current step, writes a
+checkpoint and exits 130; `--resume` continues bit-identically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rollflow.errors import RollflowError
+
+__all__ = ["add_parser", "run"]
+
+ORDER = 30
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1 (got {value})")
+    return value
+
+
+def add_parser(subparsers) -> None:
+    """Register the `train` sub-command."""
+    parser = subparsers.add_parser(
+        "train", help="train a forecasting model (rolling, standard or deterministic)",
+        description="Train the model described by CONFIG.toml on the trajectories in STORE, "
+                    "writing checkpoints, metrics.jsonl and loss.png to RUN_DIR.")
+    parser.add_argument("config", metavar="CONFIG.toml", help="training config (TOML)")
+    parser.add_argument("--data", required=True, metavar="STORE",
+                        help="trajectory store written by `rollflow simulate`")
+    parser.add_argument("--out", required=True, metavar="RUN_DIR",
+                        help="run directory (must be new or empty unless --resume)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in RUN_DIR from its newest checkpoint")
+    parser.add_argument("--steps", type=_positive, metavar="N",
+                        help="stop after N completed steps (default: optim.total_steps); the "
+                             "learning-rate schedule still spans optim.total_steps")
+    parser.set_defaults(run=run)
+
+
+def _command(args: argparse.Namespace) -> str:
+    steps = f" --steps {args.steps}" if args.steps else ""
+    return f"rollflow train {args.config} --data {args.data} --out {args.out} --resume{steps}"
+
+
+def _consume(records, args: argparse.Namespace) -> dict:
+    from tqdm import tqdm
+
+    first = next(records)
+    bar = tqdm(total=first["end"], initial=first["step"], unit="step", dynamic_ncols=True,
+               desc=f"train ({first['device']})", file=sys.stderr)
+    smooth, postfix, last = None, {}, first
+    with bar:
+        for record in records:
+            last = record
+            if record["kind"] == "step":
+                smooth = record["loss"] if smooth is None else 0.9 * smooth + 0.1 * record["loss"]
+                postfix.update(loss=f"{smooth:.4g}", lr=f"{record['lr']:.2e}")
+                bar.update(record["step"] - bar.n)
+                bar.set_postfix(postfix, refresh=False)
+            elif record["kind"] == "validation":
+                postfix["val"] = f"{record['val_loss']:.4g}"
+            elif record["kind"] == "train":
+                postfix["samples/s"] = f"{record['samples_per_s']:.3g}"
+    return last
+
+
+def _checkpoint_on_interrupt(records) -> None:
+    """Let the loop checkpoint if Ctrl-C landed here rather than inside it."""
+    try:
+        records.throw(KeyboardInterrupt)
+    except (KeyboardInterrupt, StopIteration):
+        pass
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; 0 when finished, 130 after Ctrl-C (checkpoint written)."""
+    from rollflow.training import load_train_config, train
+
+    config = load_train_config(args.config)
+    out = Path(args.out)
+    if not args.resume and out.exists() and any(out.iterdir()):
+        raise RollflowError(f"run directory {out} is not empty; pass --resume to continue "
+                            "the run there, or choose a new --out")
+    records = train(config, args.data, out, resume=args.resume, stop_at=args.steps)
+    try:
+        last = _consume(records, args)
+    except KeyboardInterrupt:
+        _checkpoint_on_interrupt(records)
+        print(f"rollflow train: interrupted; checkpoint written. Resume with:\n  "
+              f"{_command(args)}", file=sys.stderr)
+        return 130
+    print(f"rollflow train: {last['step']} steps done; run in {out} "
+          f"(checkpoints/, metrics.jsonl, loss.png)", file=sys.stderr)
+    return 0
