@@ -12,6 +12,8 @@ Growth fit (per curve, along `dim`), found automatically:
 2. the fit window ends at the last time before r first reaches `upper_fraction` · S
    (nonlinear saturation sets in above it) and starts at the minimum of r before that end
    (a random perturbation first decays while it aligns with the growing directions);
+   leading points that still lie off the fitted line (residual > 3× the RMS residual of
+   the rest; the alignment transient) are dropped, at most half of the window;
 3. least squares of ln r on t over the window → growth rate λ (1/t.u.; the leading
    Lyapunov exponent for infinitesimal twin perturbations), intercept and R²;
 4. predictability time = first time r reaches `predictability_fraction` · S (linear
@@ -70,6 +72,19 @@ def relative_separation(reference: xr.DataArray, perturbed: xr.DataArray | None 
     return np.sqrt(pair_mean / norm).rename("relative_separation")
 
 
+def _trim_start(t: np.ndarray, y: np.ndarray, min_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop leading points off the fitted line (> 3× the RMS residual of the rest), at most
+    half the window: the alignment transient right after the perturbation."""
+    limit = max(min_points, (t.size + 1) // 2)
+    while t.size > limit:
+        slope, intercept = np.polyfit(t, y, 1)
+        residual = y - (slope * t + intercept)
+        if abs(residual[0]) <= 3 * np.sqrt(np.mean(residual[1:] ** 2)):
+            break
+        t, y = t[1:], y[1:]
+    return t, y
+
+
 def _fit_one(times: np.ndarray, r: np.ndarray, upper_fraction: float, tail_fraction: float,
              predictability_fraction: float, min_points: int,
              window: tuple[float, float] | None) -> list[float]:
@@ -87,6 +102,8 @@ def _fit_one(times: np.ndarray, r: np.ndarray, upper_fraction: float, tail_fract
     fit = [np.nan, np.nan, np.nan, np.nan, np.nan]
     if inside.sum() >= min_points:
         t, y = times[inside], log_r[inside]
+        if window is None:
+            t, y = _trim_start(t, y, min_points)
         slope, intercept = np.polyfit(t, y, 1)
         residual = y - (slope * t + intercept)
         total = np.sum((y - y.mean()) ** 2)

@@ -165,9 +165,10 @@ def plot_separation(growth: xr.Dataset, *, dim: str = TIME, ax=None) -> Figure:
             t = times[(times >= float(one.fit_start)) & (times <= float(one.fit_end))]
             ax.plot(t, np.exp(float(one.fit_intercept) + float(one.growth_rate) * t), "--",
                     color=line.get_color(), lw=2)
-    rate = fit.growth_rate.values
+    rate = fit.growth_rate.values[np.isfinite(fit.growth_rate.values)]
     ax.set_yscale("log")
-    ax.set_title(f"λ = {np.nanmean(rate):.3f} ± {np.nanstd(rate):.3f} per t.u.")
+    ax.set_title(f"λ = {rate.mean():.3f} ± {rate.std():.3f} per t.u." if rate.size
+                 else "no exponential regime found")
     ax.set_xlabel(f"{dim} (t.u.)")
     ax.set_ylabel("‖δω‖ / ‖ω‖")
     return fig
