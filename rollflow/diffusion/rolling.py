@@ -1,0 +1,94 @@
+"""The rolling-diffusion sampler (Ruhe et al. 2024): one frame emitted per K network calls.
+
+Window of W slots behind n_ctx clean context frames; slot w = 0 is the next frame.
+
+1. Init: every slot starts as N(0, I); `init_steps` steps of global t from 1 to 0 on the
+   init map τ_w = clip(w/W + t, 0, 1) bring the window to τ_w = w/W. Slots whose τ stays
+   clipped at 1 during a step are left untouched.
+2. Emit: slot 0 is at τ = 0, i.e. exactly the clean prediction x̂. It is emitted and
+   appended to the context (the last n_ctx emitted/context frames are kept), every slot
+   moves down one, and a fresh N(0, I) frame enters slot W − 1 at τ = 1.
+3. Roll: K steps of t from 1 to 0 on the rolling map τ_w = (w + t)/W, each one network
+   call and one DDIM/ancestral update of every slot from τ_w(t) to τ_w(s); back to 2.
+
+Ending (a choice): the sampler keeps rolling until num_frames frames are emitted and
+discards the partly denoised frames left in the window, so every frame beyond the first
+W gets its full W·K updates and the output does not depend on num_frames (a longer run
+extends a shorter one with the same generator state). Cost: init_steps + (num_frames − 1)·K
+network calls.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rollflow.diffusion.config import DiffusionConfig
+from rollflow.diffusion.denoiser import Denoiser, Network
+from rollflow.diffusion.local_time import local_times
+from rollflow.diffusion.sampling import (
+    ProgressFn, SampleStats, check_sampling_args, fresh_noise, time_grid, update_window,
+)
+
+__all__ = ["RollingSampler"]
+
+
+class RollingSampler:
+    """Rolling-diffusion sampler for `config.mode == "rolling"` models.
+
+    Args:
+        network: v-predicting backbone (see `rollflow.diffusion.Network`); the caller puts
+            it in eval mode.
+        config: window size W, context n_ctx, steps_per_shift K, init_steps, eta, schedule.
+
+    Attributes:
+        stats: `SampleStats` of the last call (network calls, emitted frames).
+    """
+
+    def __init__(self, network: Network, config: DiffusionConfig) -> None:
+        self.network = network
+        self.config = config
+        self.schedule = config.schedule
+        self.stats = SampleStats()
+
+    def __call__(self, context: Tensor, num_frames: int, *,
+                 generator: torch.Generator | None = None,
+                 progress: ProgressFn | None = None) -> Tensor:
+        """Forecast num_frames frames after context (B, n_ctx, H, W) → (B, num_frames, H, W).
+
+        Randomness comes only from `generator`; device and dtype follow `context`.
+        """
+        cfg = self.config
+        check_sampling_args(context, num_frames, cfg.num_context)
+        denoiser = Denoiser(self.network, self.schedule, cfg.num_context)
+        emitted: list[Tensor] = []
+        with torch.no_grad():
+            window = fresh_noise(context, cfg.window_size, generator)
+            window = self.phase(denoiser, context, window, "init", cfg.num_init_steps, generator)
+            while True:
+                emitted.append(window[:, 0])
+                context = torch.cat([context, window[:, :1]], dim=1)[:, -cfg.num_context:]
+                if progress is not None:
+                    progress(len(emitted))
+                if len(emitted) == num_frames:
+                    break
+                window = torch.cat([window[:, 1:], fresh_noise(context, 1, generator)], dim=1)
+                window = self.phase(denoiser, context, window, "rolling",
+                                    cfg.steps_per_shift, generator)
+        self.stats = SampleStats(denoiser.num_calls, num_frames)
+        return torch.stack(emitted, dim=1)
+
+    def phase(self, denoiser: Denoiser, context: Tensor, window: Tensor, mode: str,
+              num_steps: int, generator: torch.Generator | None) -> Tensor:
+        """num_steps steps of global t from 1 to 0 on the `mode` local-time map."""
+        grid = time_grid(num_steps, context)
+        for t, s in zip(grid[:-1], grid[1:]):
+            window = self.step(denoiser, context, window, local_times(t, window.shape[1], mode),
+                               local_times(s, window.shape[1], mode), generator)
+        return window
+
+    def step(self, denoiser: Denoiser, context: Tensor, window: Tensor, tau_t: Tensor,
+             tau_s: Tensor, generator: torch.Generator | None) -> Tensor:
+        """One network call: every slot from τ_t (W,) to τ_s (W,)."""
+        return update_window(denoiser, context, window, tau_t, tau_s, eta=self.config.eta,
+                             generator=generator)
