@@ -1,0 +1,165 @@
+"""Forecast rollouts of a trained model from ground-truth initial states.
+
+`forecast(model, truth, ...)` takes a trajectory DataArray with dims (sample, time, x, y),
+uses the `num_context` frames ending at `init_index` (spaced by the model's frame stride)
+as clean context, and returns an ensemble forecast with dims (sample, member, time, x, y):
+`time` continues the truth's time axis (t.u.), `lead_time` counts from the initial time.
+
+The model is a typed seam (`ForecastModel`): anything with a network, its training config
+(diffusion settings and frame stride) and the normalisation maps. `rollflow.training.
+load_trained` returns such an object; this package does not import `training`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time as _time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+import xarray as xr
+
+from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X, Y
+from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
+from rollflow.errors import DataError
+
+__all__ = ["ForecastModel", "ForecastSettings", "forecast", "context_indices"]
+
+
+class ForecastModel(Protocol):
+    """What a rollout needs from a trained model (see `rollflow.training.TrainedModel`)."""
+
+    network: torch.nn.Module
+    config: Any  # has `.diffusion` (DiffusionConfig) and `.data.frame_stride` (int)
+
+    def normalise(self, vorticity: torch.Tensor) -> torch.Tensor: ...
+
+    def denormalise(self, values: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ForecastSettings:
+    """How to roll out.
+
+    Attributes:
+        init_index: index along `time` of the last context frame (the initial state).
+        num_frames: frames to emit after the initial state (≥ 1).
+        num_members: ensemble members per sample (≥ 1); deterministic models give 1 distinct.
+        seed: seed of the torch generator; batch b uses seed + first sample index of b.
+        batch_size: samples per sampler call (each expanded to batch_size · num_members rows).
+        steps_per_shift, eta: override the model's rolling sampler settings (None: keep).
+    """
+
+    init_index: int
+    num_frames: int
+    num_members: int = 1
+    seed: int = 0
+    batch_size: int = 4
+    steps_per_shift: int | None = None
+    eta: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("num_frames", "num_members", "batch_size"):
+            if getattr(self, name) < 1:
+                raise DataError(f"ForecastSettings.{name} must be ≥ 1 "
+                                f"(got {getattr(self, name)})")
+        if self.init_index < 0 or self.seed < 0:
+            raise DataError("ForecastSettings.init_index and seed must be ≥ 0")
+
+
+def context_indices(init_index: int, num_context: int, stride: int) -> list[int]:
+    """Time indices of the context frames, oldest first, ending at `init_index`."""
+    first = init_index - (num_context - 1) * stride
+    if first < 0:
+        raise DataError(f"init_index {init_index} leaves no room for {num_context} context "
+                        f"frames at stride {stride}; it must be ≥ {(num_context - 1) * stride}")
+    return list(range(first, init_index + 1, stride))
+
+
+def _diffusion_config(model: ForecastModel, settings: ForecastSettings) -> DiffusionConfig:
+    config: DiffusionConfig = model.config.diffusion
+    changes = {k: v for k, v in (("steps_per_shift", settings.steps_per_shift),
+                                 ("eta", settings.eta)) if v is not None}
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def _check_truth(truth: xr.DataArray) -> None:
+    missing = [d for d in (SAMPLE, TIME, X, Y) if d not in truth.dims]
+    if missing:
+        raise DataError(f"truth lacks dims {missing}; expected (sample, time, x, y)")
+
+
+def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
+             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Ensemble forecast (sample, member, time, x, y) of vorticity, 1/t.u., float32.
+
+    Args:
+        model: a trained model (eval mode) on the truth's grid.
+        truth: vorticity DataArray (sample, time, x, y); only the context frames are read.
+        settings: initial index, length, members, seed, batch size, sampler overrides.
+        progress: called with the number of frames emitted per batch row, per batch.
+
+    Returns:
+        Dataset with `vorticity` (sample, member, time, x, y), coords `time` (continuing the
+        truth's time axis), `lead_time` (along `time`), and attrs recording the model,
+        sampler settings, seed, network calls and wall seconds per emitted frame.
+    """
+    _check_truth(truth)
+    truth = truth.transpose(SAMPLE, TIME, X, Y)
+    config = _diffusion_config(model, settings)
+    stride = int(model.config.data.frame_stride)
+    indices = context_indices(settings.init_index, config.num_context, stride)
+    times = truth[TIME].values
+    if settings.init_index >= times.size:
+        raise DataError(f"init_index {settings.init_index} is past the last frame "
+                        f"({times.size - 1})")
+    device = next(model.network.parameters()).device
+    sampler = make_sampler(config, model.network)
+    outputs, calls, start = [], 0, _time.perf_counter()
+    samples = truth[SAMPLE].values
+    for first in range(0, samples.size, settings.batch_size):
+        block = truth.isel({SAMPLE: slice(first, first + settings.batch_size), TIME: indices})
+        context = torch.as_tensor(np.array(block.values, dtype=np.float32), device=device)
+        context = expand_members(model.normalise(context), settings.num_members)
+        generator = torch.Generator(device=device).manual_seed(settings.seed + first)
+        frames = sampler(context, settings.num_frames, generator=generator)
+        calls += sampler.stats.network_calls
+        frames = split_members(model.denormalise(frames), settings.num_members)
+        outputs.append(frames.float().cpu().numpy())
+        if progress is not None:
+            progress(settings.num_frames)
+    seconds = _time.perf_counter() - start
+    return _to_dataset(np.concatenate(outputs), truth, settings, config, stride,
+                       calls_per_frame=calls / (settings.num_frames * len(outputs)),
+                       seconds_per_frame=seconds / settings.num_frames)
+
+
+def _to_dataset(values: np.ndarray, truth: xr.DataArray, settings: ForecastSettings,
+                config: DiffusionConfig, stride: int, *, calls_per_frame: float,
+                seconds_per_frame: float) -> xr.Dataset:
+    times = truth[TIME].values
+    dt = float(times[1] - times[0]) if times.size > 1 else float(
+        truth.attrs.get("flow_save_interval", 1.0))
+    lead = np.arange(1, settings.num_frames + 1) * stride * dt
+    t0 = float(times[settings.init_index])
+    coords = {SAMPLE: truth[SAMPLE].values, MEMBER: np.arange(settings.num_members),
+              TIME: (TIME, t0 + lead, dict(truth[TIME].attrs)),
+              LEAD_TIME: (TIME, lead, {"long_name": "time since forecast initialisation",
+                                       "units": "t.u."}),
+              X: truth[X], Y: truth[Y]}
+    attrs = {k: v for k, v in truth.attrs.items() if k.startswith("flow_")}
+    attrs.update({
+        "forecast_mode": config.mode, "forecast_num_context": config.num_context,
+        "forecast_window_size": config.window_size, "forecast_eta": config.eta,
+        "forecast_steps_per_shift": config.steps_per_shift,
+        "forecast_init_index": settings.init_index, "forecast_init_time": t0,
+        "forecast_frame_stride": stride, "forecast_seed": settings.seed,
+        "forecast_batch_size": settings.batch_size,
+        "forecast_network_calls_per_frame": calls_per_frame,
+        "forecast_seconds_per_frame": seconds_per_frame,
+    })
+    da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
+                      coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})
+    return xr.Dataset({VORTICITY: da}, attrs=attrs)
