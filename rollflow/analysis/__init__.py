@@ -17,12 +17,14 @@ from rollflow.analysis.plots import (
     plot_correlation, plot_separation, plot_spectrum, plot_spread_skill, plot_vorticity,
     save_figure,
 )
-from rollflow.analysis.spectra import energy_spectrum, enstrophy_spectrum, log_spectral_error
+from rollflow.analysis.spectra import (
+    energy_spectrum, enstrophy_spectrum, log_spectral_error, spectral_slope,
+)
 from rollflow.analysis import accessor as _accessor  # noqa: F401  (registers .rollflow)
 
 __all__ = [
     "kinetic_energy", "enstrophy", "velocity_from_vorticity", "vorticity_from_velocity",
-    "energy_spectrum", "enstrophy_spectrum", "log_spectral_error",
+    "energy_spectrum", "enstrophy_spectrum", "log_spectral_error", "spectral_slope",
     "vorticity_correlation", "decorrelation_time", "bootstrap_ci", "rmse",
     "crps", "spread_skill",
     "relative_separation", "fit_growth", "separation_growth",

@@ -96,17 +96,21 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
 
 
 def plot_spectrum(spectrum: xr.DataArray, *, label_dim: str | None = None, ax=None,
-                  reference_slope: float | None = -3.0, reference_k: float = 8.0) -> Figure:
-    """E(k) on log–log axes (k ≥ 1) with a k^slope reference line through the first curve.
+                  reference_slope: float | None = -3.0, reference_k: float = 8.0,
+                  k_max: float | None = None) -> Figure:
+    """E(k) on log–log axes (k ≥ 1) with a k^slope reference line near the first curve.
 
     Args:
         spectrum: from `energy_spectrum`, dim `k` (other dims: label_dim and/or summarised).
         reference_slope: slope of the dashed reference line (None: no line).
-        reference_k: wavenumber where the reference line touches the first curve.
+        reference_k: wavenumber where the reference line is anchored (3× above the curve).
+        k_max: last shell drawn, e.g. N/2 (shells beyond the inscribed circle |k| ≤ N/2 are
+            only partly filled and drop off); default all.
     """
     require_dims(spectrum, K, "spectrum")
     fig, ax = _figure_and_ax(ax)
-    data = spectrum.where(spectrum[K] >= 1, drop=True)
+    keep = spectrum[K] >= 1 if k_max is None else (spectrum[K] >= 1) & (spectrum[K] <= k_max)
+    data = spectrum.sel({K: keep})
     _draw_curves(ax, data, K, label_dim, log=True)
     ax.set_xscale("log")
     if reference_slope is not None:
@@ -114,7 +118,7 @@ def plot_spectrum(spectrum: xr.DataArray, *, label_dim: str | None = None, ax=No
         anchor = np.interp(reference_k, k, mean)
         ks = k[(k >= reference_k / 2) & (k <= 4 * reference_k)]
         ax.plot(ks, 3 * anchor * (ks / reference_k) ** reference_slope, "k--", lw=1,
-                label=f"k^{reference_slope:g}")
+                label=f"$k^{{{reference_slope:g}}}$")
         ax.legend(fontsize="small")
     ax.set_xlabel("wavenumber k")
     ax.set_ylabel("E(k)")

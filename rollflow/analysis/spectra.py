@@ -28,7 +28,8 @@ from rollflow.analysis.fields import velocity_hat_kernel
 from rollflow.conventions import K, X, Y
 from rollflow.errors import DataError
 
-__all__ = ["energy_spectrum", "enstrophy_spectrum", "log_spectral_error", "shell_index"]
+__all__ = ["energy_spectrum", "enstrophy_spectrum", "log_spectral_error", "spectral_slope",
+           "shell_index"]
 
 
 def shell_index(kx: np.ndarray, ky: np.ndarray, k0: float) -> np.ndarray:
@@ -141,3 +142,33 @@ def log_spectral_error(prediction: xr.DataArray, truth: xr.DataArray, *, dim: st
         diff = np.log10(pred) - np.log10(true)
     diff = diff.where(~((pred == 0) & (true == 0)), 0.0)  # both empty: no error
     return np.sqrt((diff ** 2).mean(dim)).rename("log_spectral_error")
+
+
+def _slope_kernel(values: np.ndarray, log_k: np.ndarray) -> np.ndarray:
+    log_e = np.log(values)
+    centred = log_k - log_k.mean()
+    return ((log_e - log_e.mean(axis=-1, keepdims=True)) * centred).sum(-1) / (centred ** 2).sum()
+
+
+def spectral_slope(spectrum: xr.DataArray, *, k_min: float, k_max: float,
+                   dim: str = K) -> xr.DataArray:
+    """Least-squares slope of log E against log k over shells k_min ≤ k ≤ k_max.
+
+    Args:
+        spectrum: e.g. from `energy_spectrum`, positive on the chosen shells.
+        k_min, k_max: inclusive shell range in the units of the `k` coordinate (> 0).
+
+    Returns:
+        The exponent β of E ∝ k^β (dimensionless), `dim` reduced.
+    """
+    require_dims(spectrum, dim, "spectrum")
+    require_finite(spectrum, "spectrum")
+    band = spectrum.sel({dim: (spectrum[dim] >= k_min) & (spectrum[dim] <= k_max)})
+    if k_min <= 0 or band.sizes[dim] < 2:
+        raise DataError(f"need k_min > 0 and at least 2 shells in [{k_min}, {k_max}]")
+    if bool((band <= 0).any()):
+        raise DataError(f"spectrum must be > 0 on the shells in [{k_min}, {k_max}]")
+    log_k = np.log(np.asarray(band[dim].values, dtype=float))
+    slope = xr.apply_ufunc(_slope_kernel, single_chunk(band, [dim]), input_core_dims=[[dim]],
+                           kwargs={"log_k": log_k}, dask="parallelized", output_dtypes=[float])
+    return slope.rename("spectral_slope")

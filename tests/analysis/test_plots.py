@@ -39,10 +39,11 @@ def test_vorticity_panels_share_symmetric_limits(rng, tmp_path):
 def test_spectrum_plot_log_axes_and_reference(rng, tmp_path):
     w = field(rng.standard_normal((2, 32, 32)), dims=("model", "x", "y"))
     spectrum = energy_spectrum(w).assign_coords(model=["truth", "pred"])
-    fig = plot_spectrum(spectrum, label_dim="model")
+    fig = plot_spectrum(spectrum, label_dim="model", k_max=16)
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
-    assert any("k^-3" in line.get_label() for line in ax.lines)
+    assert any("k^{-3}" in line.get_label() for line in ax.lines)
+    assert max(ax.lines[0].get_xdata()) == 16
     _saved(fig, tmp_path, "spectrum")
 
 

@@ -7,6 +7,7 @@ from synthetic import field, grid, power_law_vorticity
 
 from rollflow.analysis import (
     energy_spectrum, enstrophy, enstrophy_spectrum, kinetic_energy, log_spectral_error,
+    spectral_slope,
 )
 from rollflow.errors import DataError
 
@@ -54,6 +55,10 @@ def test_power_law_slope_recovered(rng, slope):
     band = spectrum.sel(k=slice(4, n // 3))
     fitted = np.polyfit(np.log(band.k.values), np.log(band.values), 1)[0]
     assert fitted == pytest.approx(slope, abs=0.05)
+    assert float(spectral_slope(spectrum, k_min=4, k_max=n // 3)) == pytest.approx(fitted)
+    per_sample = spectral_slope(energy_spectrum(w.chunk({"sample": 2})), k_min=4, k_max=n // 3)
+    assert per_sample.dims == ("sample",)
+    np.testing.assert_allclose(per_sample.values, slope, atol=0.15)
 
 
 def test_time_average_and_lazy(rng):
@@ -99,5 +104,7 @@ def test_spectrum_errors(rng):
     with pytest.raises(DataError, match="not square"):
         energy_spectrum(w.assign_coords(x=w.x * 2))
     spectrum = energy_spectrum(w)
+    with pytest.raises(DataError, match="at least 2 shells"):
+        spectral_slope(spectrum, k_min=2.5, k_max=2.7)
     with pytest.raises(DataError, match="different 'k'"):
         log_spectral_error(spectrum, spectrum.assign_coords(k=spectrum.k * 2))
