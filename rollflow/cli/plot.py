@@ -13,7 +13,8 @@ Kinds:
 
 STORE and --truth are opened with `rollflow.store.open_trajectories` (lazily); the truth
 is matched to STORE by its `sample` and time coordinate values. The time dim is
-`lead_time` if STORE has it, else `time`. --time-range T0 T1 restricts the time axis.
+`lead_time` if STORE has it, else `time`; curves are drawn against a `lead_time`
+coordinate along `time` when there is one. --time-range T0 T1 restricts the time axis.
 """
 
 from __future__ import annotations
@@ -41,18 +42,27 @@ def _vorticity(ds, path: Path):
 
 
 def _matched_truth(truth, forecast):
-    """Truth at the forecast's samples and times (exact coordinate values)."""
+    """Truth at the forecast's samples (exact) and times (within 1e-6 t.u.)."""
     if truth is None:
         raise DataError("this kind needs --truth TRUTH_STORE")
-    selection = {}
-    for dim in (SAMPLE, _time_dim(forecast)):
-        if dim in forecast.coords and dim in truth.coords:
-            selection[dim] = forecast[dim].values
+    dim = _time_dim(forecast)
     try:
-        return truth.sel(selection)
+        if SAMPLE in forecast.coords and SAMPLE in truth.coords:
+            truth = truth.sel({SAMPLE: forecast[SAMPLE].values})
+        if dim in forecast.coords and dim in truth.coords:
+            truth = truth.sel({dim: forecast[dim].values}, method="nearest", tolerance=1e-6)
+            truth = truth.assign_coords({dim: forecast[dim].values})
     except KeyError as err:
         raise DataError(f"the truth store lacks coordinate values of the plotted store: "
                         f"{err}") from None
+    return truth
+
+
+def _by_lead_time(data):
+    """Use a `lead_time` coordinate along `time` (forecast stores) as the plotted axis."""
+    if LEAD_TIME in data.coords and data[LEAD_TIME].dims == (TIME,):
+        return data.swap_dims({TIME: LEAD_TIME}), LEAD_TIME
+    return data, _time_dim(data)
 
 
 def _spectrum(field, truth, args):
@@ -79,16 +89,16 @@ def _vorticity_panels(field, truth, args):
 
 def _correlation(field, truth, args):
     from rollflow.analysis import plot_correlation, vorticity_correlation
-    rho = vorticity_correlation(field, _matched_truth(truth, field))
-    return plot_correlation(rho, dim=_time_dim(field),
-                            label_dim=MODEL if MODEL in rho.dims else None)
+    rho, dim = _by_lead_time(vorticity_correlation(field, _matched_truth(truth, field)))
+    return plot_correlation(rho, dim=dim, label_dim=MODEL if MODEL in rho.dims else None)
 
 
 def _spread(field, truth, args):
     from rollflow.analysis import plot_spread_skill, spread_skill
     mean_dims = tuple(d for d in field.dims if d in (SAMPLE, "x", "y"))
-    scores = spread_skill(field, _matched_truth(truth, field), mean_dims=mean_dims)
-    return plot_spread_skill(scores, dim=_time_dim(field))
+    scores, dim = _by_lead_time(spread_skill(field, _matched_truth(truth, field),
+                                             mean_dims=mean_dims))
+    return plot_spread_skill(scores, dim=dim)
 
 
 def _separation(field, truth, args):

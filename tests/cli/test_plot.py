@@ -28,7 +28,8 @@ def stores(tmp_path):
         rng.standard_normal((3, 4, 6, N, N)).astype(np.float32)
     forecast_ds = xr.Dataset(
         {"vorticity": (("sample", "member", "time", "x", "y"), members.astype(np.float32))},
-        coords=_coords())
+        coords=_coords()).isel(time=slice(1, None))
+    forecast_ds = forecast_ds.assign_coords(lead_time=("time", forecast_ds.time.values - 0.2))
     truth_path, forecast_path = tmp_path / "truth.zarr", tmp_path / "forecast.zarr"
     store.save_dataset(truth_ds, truth_path)
     store.save_dataset(forecast_ds, forecast_path)
