@@ -73,7 +73,9 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
         except StoreError as err:
             ds.close()
             raise StoreError(f"{path}: {err}") from None
-    return ds.drop_vars(COMPLETED, errors="ignore")
+    trajectories = ds.drop_vars(COMPLETED, errors="ignore")
+    trajectories.set_close(ds.close)  # closing the result releases the file
+    return trajectories
 
 
 def read_spec(path: str | os.PathLike) -> FlowSpec:

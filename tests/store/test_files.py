@@ -34,7 +34,8 @@ def test_round_trip_is_exact_and_lazy(tmp_path, tiny_spec, name):
     loaded = back.load()
     xr.testing.assert_identical(loaded, ds)  # values, coords, dtypes, all attrs
     assert loaded.attrs == ds.attrs
-    assert {k: type(v) for k, v in loaded.attrs.items()} == {k: type(v) for k, v in ds.attrs.items()}
+    types = {k: type(v) for k, v in loaded.attrs.items()}
+    assert types == {k: type(v) for k, v in ds.attrs.items()}
     assert FlowSpec.from_attrs(loaded.attrs) == tiny_spec
     assert read_spec(tmp_path / name) == tiny_spec
     back.close()

@@ -94,3 +94,12 @@ def test_bad_batches_are_refused(tmp_path, tiny_spec, name):
     with pytest.raises(DataError, match="non-finite"):
         write_samples(path, bad, 0)
     assert not completed_samples(path).any()
+
+
+def test_closing_an_opened_netcdf_store_releases_it_for_writing(tmp_path, tiny_spec):
+    path = tmp_path / "run.nc"
+    create_store(path, tiny_spec)
+    with open_trajectories(path, allow_incomplete=True) as ds:
+        assert np.isnan(ds[VORTICITY][0, 0].values).all()  # reads through the file
+    write_samples(path, _batch(tiny_spec, 0, 1), 0)  # HDF5 refuses if still open for reading
+    assert completed_samples(path)[0]

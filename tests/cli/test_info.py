@@ -1,0 +1,62 @@
+import re
+
+import numpy as np
+import pytest
+
+from rollflow.cli import main
+from rollflow.specs import FlowSpec
+from rollflow.store import create_store, save_dataset, trajectories_to_dataset, write_samples
+
+
+def _shear_store(path):
+    """ω = A_t cos(4y) with A_t alternating 3, 5: KE = A²/64, Z = A²/4 exactly."""
+    spec = FlowSpec(simulation_size=32, output_size=16, num_frames=6, num_samples=2,
+                    warmup_time=0.0)
+    y = np.arange(16) * (2 * np.pi / 16)
+    amplitude = np.where(np.arange(6) % 2 == 0, 3.0, 5.0)
+    frame = amplitude[:, None, None] * np.cos(4 * y)[None, None, :] * np.ones((1, 16, 1))
+    save_dataset(trajectories_to_dataset(np.stack([frame, frame]), spec, attrs={"command": "c"}),
+                 path)
+    return spec
+
+
+def _number(text, label, what):
+    line = next(l for l in text.splitlines() if l.startswith(label))
+    pattern = r"^\S+(?: \S+)?\s+([-\d.e+]+)" if what == "mean" else r"std over time ([-\d.e+]+)"
+    return float(re.search(pattern, line).group(1))
+
+
+@pytest.mark.parametrize("name", ["shear.zarr", "shear.nc"])
+def test_info_reports_spec_and_exact_statistics(tmp_path, capsys, name):
+    spec = _shear_store(tmp_path / name)
+    assert main(["info", str(tmp_path / name)]) == 0
+    out = capsys.readouterr().out
+    assert "Re = 1000 (ν = 0.001)" in out and "DNS 32² → saved 16²" in out
+    assert f"solver dt = {spec.time_step:.6g} t.u. ({spec.steps_per_frame} steps" in out
+    assert "2 of 2 complete (seed 0)" in out and "6 per sample (1 t.u.)" in out
+    assert _number(out, "kinetic energy", "mean") == pytest.approx(17 / 64, rel=1e-3)
+    assert _number(out, "kinetic energy", "std") == pytest.approx(8 / 64, rel=1e-3)
+    assert _number(out, "enstrophy", "mean") == pytest.approx(17 / 4, rel=1e-3)
+    assert _number(out, "enstrophy", "std") == pytest.approx(2.0, rel=1e-3)
+
+
+def test_info_on_an_unfinished_store_uses_complete_samples(tmp_path, capsys, tiny_spec):
+    path = tmp_path / "run.zarr"
+    create_store(path, tiny_spec)
+    write_samples(path, np.ones((2, 70, 8, 8), np.float32), 2)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 5 complete" in out and "time mean over 2 samples × 70 frames" in out
+    assert _number(out, "enstrophy", "mean") == pytest.approx(0.5)
+
+
+def test_info_one_line_errors(tmp_path, capsys, tiny_spec):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "junk.nc").write_text("junk")
+    for path, message in ((tmp_path / "absent.zarr", "no such store"),
+                          (tmp_path / "plain", "not a zarr store"),
+                          (tmp_path / "junk.nc", "not a readable netCDF4 file")):
+        code = main(["info", str(path)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, err
+        assert err.startswith("rollflow info: error: ") and message in err
