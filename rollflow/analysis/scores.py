@@ -1,0 +1,89 @@
+"""One call that scores an ensemble forecast against the truth (METHOD.md §5).
+
+Composes the public analysis functions; no new statistics are defined here. Inputs are
+vorticity DataArrays: the forecast with dims (sample, member, time, x, y) and a
+`lead_time` coordinate along `time` (as written by `rollflow.forecast`), the truth with
+dims (sample, time, x, y) covering at least the forecast's samples and times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from rollflow.analysis._checks import require_dims
+from rollflow.analysis.accuracy import rmse, vorticity_correlation
+from rollflow.analysis.decorrelation import bootstrap_ci, decorrelation_time
+from rollflow.analysis.ensemble import crps, spread_skill
+from rollflow.analysis.spectra import energy_spectrum, log_spectral_error
+from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, X, Y
+from rollflow.errors import DataError
+
+__all__ = ["align_truth", "forecast_scores"]
+
+_TIME_ATOL = 1e-6  # t.u.; saved times are multiples of Δt ≥ 1e-3
+
+
+def align_truth(forecast: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
+    """The truth at the forecast's samples and times (DataError naming what is missing)."""
+    require_dims(forecast, (SAMPLE, TIME, X, Y), "forecast")
+    require_dims(truth, (SAMPLE, TIME, X, Y), "truth")
+    missing = np.setdiff1d(forecast[SAMPLE].values, truth[SAMPLE].values)
+    if missing.size:
+        raise DataError(f"truth has no sample(s) {missing.tolist()} of the forecast")
+    truth = truth.sel({SAMPLE: forecast[SAMPLE].values})
+    times, wanted = truth[TIME].values, forecast[TIME].values
+    index = np.searchsorted(times, wanted - _TIME_ATOL)
+    index = np.clip(index, 0, times.size - 1)
+    bad = np.abs(times[index] - wanted) > _TIME_ATOL
+    if bad.any():
+        raise DataError(f"truth has no frame at forecast time(s) {wanted[bad][:5].tolist()} t.u.")
+    aligned = truth.isel({TIME: index}).assign_coords({TIME: forecast[TIME]})
+    if LEAD_TIME in forecast.coords:
+        aligned = aligned.assign_coords({LEAD_TIME: forecast[LEAD_TIME]})
+    return aligned
+
+
+def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
+                    thresholds: Sequence[float] = (0.95, 0.9, 0.8), seed: int = 0,
+                    num_resamples: int = 1000) -> xr.Dataset:
+    """Correlation, decorrelation time (bootstrap CI), RMSE, spread–skill, CRPS, spectra.
+
+    Returns a Dataset with
+      correlation (sample, member, time), ensemble_mean_correlation (sample, time);
+      decorrelation_time (sample, threshold): member-averaged first crossing, t.u. of lead
+      time (+inf if ρ never drops below), with decorrelation_{estimate,lower,upper}
+      (threshold) from a 95 % percentile bootstrap over samples (seed `seed`);
+      rmse (time) of the ensemble mean over (sample, x, y), 1/t.u.; with ≥ 2 members also
+      spread, spread_skill and crps (time);
+      energy_spectrum_{forecast,truth} (k), time/sample/member-averaged, and
+      log_spectral_error (scalar).
+    """
+    require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
+    truth = align_truth(forecast, truth)
+    lead = forecast[LEAD_TIME] if LEAD_TIME in forecast.coords else forecast[TIME]
+    rho = vorticity_correlation(forecast, truth)
+    rho_mean = vorticity_correlation(forecast.mean(MEMBER), truth)
+    by_lead = rho.assign_coords({TIME: lead.values})
+    crossing = decorrelation_time(by_lead, thresholds=thresholds).mean(MEMBER)
+    ci = bootstrap_ci(crossing, seed=seed, num_resamples=num_resamples)
+    out = xr.Dataset({
+        "correlation": rho, "ensemble_mean_correlation": rho_mean,
+        "decorrelation_time": crossing,
+        "decorrelation_estimate": ci["estimate"], "decorrelation_lower": ci["lower"],
+        "decorrelation_upper": ci["upper"],
+        "rmse": rmse(forecast.mean(MEMBER), truth, mean_dims=(SAMPLE, X, Y)),
+    })
+    if forecast.sizes[MEMBER] >= 2:
+        skill = spread_skill(forecast, truth, mean_dims=(SAMPLE, X, Y))
+        out["spread"], out["spread_skill"] = skill["spread"], skill["spread_skill"]
+        out["crps"] = crps(forecast, truth, mean_dims=(SAMPLE, X, Y))
+    spec_f = energy_spectrum(forecast, average_dims=(SAMPLE, MEMBER, TIME))
+    spec_t = energy_spectrum(truth, average_dims=(SAMPLE, TIME))
+    out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
+    out["log_spectral_error"] = log_spectral_error(spec_f, spec_t)
+    out.attrs.update({"num_members": forecast.sizes[MEMBER],
+                      "bootstrap_seed": seed, "bootstrap_resamples": num_resamples})
+    return out

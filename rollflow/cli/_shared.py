@@ -1,0 +1,25 @@
+"""Small checks shared by CLI commands that combine a trained model with a store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+
+from rollflow.conventions import X
+from rollflow.errors import DataError
+
+__all__ = ["check_model_grid", "default_init_index"]
+
+
+def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
+    """DataError if the store's grid differs from the one the model was trained on."""
+    size = truth.sizes[X]
+    if model.grid_size and model.grid_size != size:
+        raise DataError(f"{where} has a {size}×{size} grid but the model was trained on "
+                        f"{model.grid_size}×{model.grid_size}")
+
+
+def default_init_index(model: Any) -> int:
+    """First time index with enough context frames behind it."""
+    return (model.config.diffusion.num_context - 1) * model.config.data.frame_stride

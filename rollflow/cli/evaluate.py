@@ -1,0 +1,100 @@
+"""`rollflow evaluate FORECAST --truth STORE [--out METRICS] [--figures DIR]`.
+
+Thin: open both stores, call `rollflow.analysis.scores.forecast_scores`, print a summary
+table, save the scores (zarr or netCDF) and, on request, the standard figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["add_parser", "run", "summary_lines", "write_figures"]
+
+ORDER = 50
+
+
+def add_parser(subparsers) -> None:
+    """Register the `evaluate` sub-command."""
+    parser = subparsers.add_parser(
+        "evaluate", help="score a forecast against the truth (correlation, RMSE, CRPS, spectra)",
+        description="Score the ensemble forecast in FORECAST against the truth store.")
+    parser.add_argument("forecast", metavar="FORECAST", help="store written by `rollflow forecast`")
+    parser.add_argument("--truth", required=True, metavar="STORE", help="truth trajectory store")
+    parser.add_argument("--out", metavar="METRICS", help="write the scores (.zarr or .nc)")
+    parser.add_argument("--figures", metavar="DIR", help="write PNG figures into DIR")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing METRICS")
+    parser.set_defaults(run=run)
+
+
+def summary_lines(scores) -> list[str]:
+    """Human-readable summary of `forecast_scores` output."""
+    lines = [f"members: {scores.attrs['num_members']}, samples: "
+             f"{scores.sizes['sample']}, lead times: {scores.sizes['time']}"]
+    for threshold in scores["threshold"].values:
+        sel = {"threshold": threshold}
+        est, lo, hi = (float(scores[f"decorrelation_{k}"].sel(sel))
+                       for k in ("estimate", "lower", "upper"))
+        lines.append(f"decorrelation time (ρ < {threshold:.2f}): {est:.2f} t.u. "
+                     f"[95% CI {lo:.2f}, {hi:.2f}]")
+    lead = scores["lead_time"].values if "lead_time" in scores.coords else scores["time"].values
+    for i in sorted({0, len(lead) // 2, len(lead) - 1}):
+        row = f"lead {lead[i]:.2f} t.u.: ρ(ens. mean) {float(scores.ensemble_mean_correlation.isel(time=i).mean()):.3f}"
+        row += f", RMSE {float(scores.rmse.isel(time=i)):.3f}"
+        if "spread_skill" in scores:
+            row += (f", spread/skill {float(scores.spread_skill.isel(time=i)):.2f}"
+                    f", CRPS {float(scores.crps.isel(time=i)):.3f}")
+        lines.append(row)
+    lines.append(f"log-spectral error of time-mean E(k): {float(scores.log_spectral_error):.3f}")
+    return lines
+
+
+def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
+    """Correlation, spectra, spread–skill and vorticity-panel PNGs; returns their paths."""
+    import xarray as xr
+
+    from rollflow.analysis import (plot_correlation, plot_spectrum, plot_spread_skill,
+                                   plot_vorticity, save_figure)
+    from rollflow.analysis.scores import align_truth
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lead_dim = "lead_time" if "lead_time" in scores.coords else "time"
+    rho = scores.correlation.swap_dims(time=lead_dim) if lead_dim != "time" else scores.correlation
+    paths = [save_figure(plot_correlation(rho, dim=lead_dim), directory / "correlation.png")]
+    spectra = xr.concat([scores.energy_spectrum_truth, scores.energy_spectrum_forecast],
+                        dim="model").assign_coords(model=["truth", "forecast"])
+    paths.append(save_figure(plot_spectrum(spectra, label_dim="model",
+                                           k_max=forecast.sizes["x"] // 2),
+                             directory / "spectrum.png"))
+    if "spread" in scores:
+        skill = scores[["rmse", "spread"]]
+        skill = skill.swap_dims(time=lead_dim) if lead_dim != "time" else skill
+        paths.append(save_figure(plot_spread_skill(skill, dim=lead_dim),
+                                 directory / "spread_skill.png"))
+    aligned = align_truth(forecast, truth)
+    middle = forecast.sizes["time"] // 2
+    panel = plot_vorticity(aligned.isel(sample=0, time=middle),
+                           forecast.isel(sample=0, time=middle))
+    paths.append(save_figure(panel, directory / "vorticity.png"))
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    from rollflow.analysis.scores import forecast_scores
+    from rollflow.conventions import VORTICITY
+    from rollflow.store import open_trajectories, save_dataset
+
+    forecast = open_trajectories(args.forecast, validate=False)[VORTICITY].load()
+    truth = open_trajectories(args.truth)[VORTICITY]
+    scores = forecast_scores(forecast, truth, seed=args.seed).compute()
+    for line in summary_lines(scores):
+        print(line)
+    if args.out:
+        save_dataset(scores, args.out, overwrite=args.overwrite)
+        print(f"wrote {args.out}")
+    if args.figures:
+        for path in write_figures(scores, forecast, truth, args.figures):
+            print(f"wrote {path}")
+    return 0
