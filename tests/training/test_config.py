@@ -1,0 +1,59 @@
+"""TrainConfig from TOML: every experiment config builds; unknown keys are refused."""
+
+from pathlib import Path
+
+import pytest
+
+from rollflow.errors import ConfigError
+from rollflow.nets import build_network, count_parameters
+from rollflow.training import RuntimeConfig, config_hash, load_train_config
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
+
+
+def test_experiment_configs_exist():
+    names = {p.stem for p in EXPERIMENTS}
+    for mode in ("rolling", "standard", "deterministic"):
+        assert {f"{mode}_kf32", f"{mode}_kf64"} <= names
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_experiment_config_builds(path):
+    config = load_train_config(path)
+    assert path.stem.startswith(config.diffusion.mode)
+    network = build_network(config.net, config.num_frames)
+    params = count_parameters(network)
+    grid = config.data.grid_size
+    config.net.check_grid(grid)
+    if grid == 32:  # CPU scale
+        assert 1_000_000 <= params <= 5_000_000, params
+    else:
+        assert params > 5_000_000, params
+
+
+def test_sibling_configs_differ_only_in_mode():
+    for scale in ("kf32", "kf64"):
+        configs = [load_train_config(p) for p in EXPERIMENTS if p.stem.endswith(scale)]
+        stripped = {config_hash(c.replace(diffusion=c.diffusion.replace(mode="rolling")))
+                    for c in configs}
+        assert len(configs) == 3 and len(stripped) == 1
+
+
+def test_unknown_keys_are_refused(tmp_path):
+    path = tmp_path / "typo.toml"
+    path.write_text("[optim]\nlearning_rate = 1e-3\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'learning_rate' in .*optim.*allowed: lr"):
+        load_train_config(path)
+    path.write_text("sed = 1\n")
+    with pytest.raises(ConfigError, match="unknown key 'sed'"):
+        load_train_config(path)
+    path.write_text("[net]\nchannel_multipliers = [1, 2, 2]\n[data]\ngrid_size = 30\n")
+    with pytest.raises(ConfigError, match="not divisible"):
+        load_train_config(path)
+
+
+def test_hash_ignores_runtime_only():
+    config = load_train_config(EXPERIMENTS[0])
+    faster = config.replace(runtime=RuntimeConfig(device="cpu", compile=True, num_threads=2))
+    assert config_hash(faster) == config_hash(config)
+    assert config_hash(config.replace(seed=config.seed + 1)) != config_hash(config)
