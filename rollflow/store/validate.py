@@ -49,22 +49,7 @@ def _check_coord(ds: xr.Dataset, dim: str, expected: np.ndarray, what: str) -> N
         raise StoreError(f"coordinate {dim!r} does not match the spec's {what}")
 
 
-def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSpec:
-    """Check `ds` against the spec in its attrs and return that spec.
-
-    Checks: the format marker and version; the spec attrs; the grid convention; a
-    `vorticity` variable with dims exactly (sample, time, x, y) and floating dtype; x/y
-    sizes equal to the spec's output_size and coordinates at the nodes j·L/n; time
-    coordinates on multiples of save_interval within the saved span; sample indices inside
-    0 … num_samples − 1; and, if a `completed` flag is present and `require_complete`, that
-    every sample is finished. A subset of samples or frames (e.g. `isel`) stays valid.
-
-    Raises StoreError saying what is wrong.
-    """
-    spec = spec_from_attrs(ds.attrs)
-    if ds.attrs.get(GRID_ATTR) != GRID_NODES:
-        raise StoreError(f"attr {GRID_ATTR!r} must be {GRID_NODES!r} "
-                         f"(got {ds.attrs.get(GRID_ATTR)!r})")
+def _check_vorticity(ds: xr.Dataset) -> None:
     if VORTICITY not in ds.data_vars:
         raise StoreError(f"no {VORTICITY!r} variable (variables: {', '.join(ds.data_vars)})")
     var = ds[VORTICITY]
@@ -75,27 +60,53 @@ def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSp
         raise StoreError(f"{VORTICITY} has dims {var.dims}; expected {TRAJECTORY_DIMS}")
     if not np.issubdtype(var.dtype, np.floating):
         raise StoreError(f"{VORTICITY} has dtype {var.dtype}; expected floating point")
+    for dim in TRAJECTORY_DIMS:
+        if dim not in ds.coords:
+            raise StoreError(f"missing coordinate {dim!r}")
+
+
+def _check_grid(ds: xr.Dataset, spec: FlowSpec) -> None:
     n = spec.output_size
     for dim in (X, Y):
         if ds.sizes[dim] != n:
             raise StoreError(f"grid size differs from the spec: {dim} has {ds.sizes[dim]} "
                              f"points, {SPEC_ATTR_PREFIX}output_size is {n}")
-        if dim not in ds.coords:
-            raise StoreError(f"missing coordinate {dim!r}")
         _check_coord(ds, dim, np.arange(n) * (spec.domain_size / n), "grid nodes j·L/n")
-    for dim in (SAMPLE, TIME):
-        if dim not in ds.coords:
-            raise StoreError(f"missing coordinate {dim!r}")
+
+
+def _check_time_and_samples(ds: xr.Dataset, spec: FlowSpec) -> None:
     frames = np.asarray(ds[TIME].values, dtype=np.float64) / spec.save_interval
-    if not (np.allclose(frames, np.round(frames), atol=1e-6)
-            and frames.min(initial=0) >= -1e-6 and frames.max(initial=0) <= spec.num_frames - 1
-            + 1e-6):
+    on_grid = np.allclose(frames, np.round(frames), atol=1e-6)
+    in_span = frames.min(initial=0) >= -1e-6 and frames.max(initial=0) <= spec.num_frames - 0.5
+    if not (on_grid and in_span):
         raise StoreError(f"time coordinates are not multiples of save_interval = "
                          f"{spec.save_interval} within the {spec.num_frames} saved frames")
     samples = np.asarray(ds[SAMPLE].values)
     if not np.issubdtype(samples.dtype, np.integer) or samples.size and (
             samples.min() < 0 or samples.max() >= spec.num_samples):
         raise StoreError(f"sample coordinates must be integers in 0…{spec.num_samples - 1}")
+
+
+def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSpec:
+    """Check `ds` against the spec in its attrs and return that spec.
+
+    Checks: the format marker and version; the spec attrs; the grid convention; a
+    `vorticity` variable with dims exactly (sample, time, x, y), floating dtype and all
+    four coordinates; x/y sizes equal to the spec's output_size with coordinates at the
+    nodes j·L/n; time coordinates on multiples of save_interval within the saved frames;
+    sample indices inside 0 … num_samples − 1; and, if a `completed` flag is present and
+    `require_complete`, that every sample is finished. A subset of samples or frames
+    (e.g. `isel`) stays valid.
+
+    Raises StoreError saying what is wrong.
+    """
+    spec = spec_from_attrs(ds.attrs)
+    if ds.attrs.get(GRID_ATTR) != GRID_NODES:
+        raise StoreError(f"attr {GRID_ATTR!r} must be {GRID_NODES!r} "
+                         f"(got {ds.attrs.get(GRID_ATTR)!r})")
+    _check_vorticity(ds)
+    _check_grid(ds, spec)
+    _check_time_and_samples(ds, spec)
     if require_complete and COMPLETED in ds.data_vars:
         done = np.asarray(ds[COMPLETED].values).astype(bool)
         if not done.all():

@@ -6,7 +6,7 @@ import pytest
 from rollflow.cli import main
 from rollflow.configio import from_mapping
 from rollflow.generate import SimulationConfig
-from rollflow.store import open_trajectories, read_spec
+from rollflow.store import completed_samples, open_trajectories, read_spec
 
 TINY = """
 [flow]
@@ -139,3 +139,13 @@ def test_real_solver_end_to_end(tmp_path, capsys):
     assert values.std() > 0.1 and not np.allclose(values[0], values[1])
     assert main(["info", str(out)]) == 0
     assert "2 of 2 complete" in capsys.readouterr().out
+
+
+def test_ctrl_c_keeps_finished_batches(tmp_path, config, monkeypatch, make_fake_solver, capsys):
+    solver = make_fake_solver(interrupt_on_call=2)
+    monkeypatch.setattr("rollflow.generate._real_simulate", lambda: solver)
+    out = tmp_path / "run.zarr"
+    code = main(["simulate", str(config), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "re-run the same command" in err
+    np.testing.assert_array_equal(completed_samples(out), [True, True, False])
