@@ -81,6 +81,10 @@ def test_lazy_input_same_answer(rng):
         xr.testing.assert_allclose(fn(w), out.compute())
     vel = velocity_from_vorticity(lazy)
     xr.testing.assert_allclose(velocity_from_vorticity(w), vel.compute())
+    back = vorticity_from_velocity(vel.u, vel.v.chunk({"time": 1}))
+    assert back.chunks is not None
+    eager = velocity_from_vorticity(w)
+    xr.testing.assert_allclose(vorticity_from_velocity(eager.u, eager.v), back.compute())
 
 
 def test_bad_input_errors():
