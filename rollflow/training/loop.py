@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from rollflow.errors import RollflowError
-from rollflow.training.checkpoint import prune_checkpoints, save_checkpoint
+from rollflow.training.checkpoint import latest_checkpoint, prune_checkpoints, save_checkpoint
 from rollflow.training.config import OptimConfig, TrainConfig
 from rollflow.training.data import derive_seed
 from rollflow.training.metrics import plot_loss_curve
@@ -208,9 +208,10 @@ def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
 
     Yields dicts with `kind`: "step" (every step: loss, grad_norm, lr, objective stats),
     "train" (averaged over log_every steps, with steps_per_s and samples_per_s),
-    "validation" (val_loss of the EMA weights), "checkpoint" (path), "done" (final
-    checkpoint path). Consumers that stop early should call `.throw(KeyboardInterrupt)`
-    on it to get a checkpoint at the current step.
+    "validation" (val_loss of the EMA weights), "checkpoint" (path), "done" (path of the
+    final checkpoint). The first dict has kind "start" (step, end, device, stats).
+    Consumers that stop early should call `.throw(KeyboardInterrupt)` on the iterator to
+    get a checkpoint at the current step.
     """
     state = prepare_run(config, data_path, run_dir, resume=resume)
     end = config.optim.total_steps if stop_at is None else min(stop_at, config.optim.total_steps)
@@ -222,5 +223,5 @@ def _train_iter(state: RunState, end: int) -> Iterator[dict[str, Any]]:
            "train_windows": len(state.train_set), "mean": state.stats.mean,
            "std": state.stats.std}
     yield from _run_loop(state, end)
-    path = _checkpoint(state) if state.saved_step != state.step else None
-    yield {"kind": "done", "step": state.step, "path": str(path) if path else None}
+    path = _checkpoint(state) if state.saved_step != state.step else latest_checkpoint(state.run_dir)
+    yield {"kind": "done", "step": state.step, "path": str(path)}

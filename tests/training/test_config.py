@@ -8,7 +8,9 @@ from rollflow.errors import ConfigError
 from rollflow.nets import build_network, count_parameters
 from rollflow.training import RuntimeConfig, config_hash, load_train_config
 
-EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
+# Training configs are named <mode>_<dataset>.toml; other TOML files there (demo) are not.
+EXPERIMENTS = sorted(p for p in (Path(__file__).resolve().parents[2] / "experiments").glob("*.toml")
+                     if p.stem.split("_")[0] in ("rolling", "standard", "deterministic"))
 
 
 def test_experiment_configs_exist():
