@@ -223,5 +223,6 @@ def _train_iter(state: RunState, end: int) -> Iterator[dict[str, Any]]:
            "train_windows": len(state.train_set), "mean": state.stats.mean,
            "std": state.stats.std}
     yield from _run_loop(state, end)
-    path = _checkpoint(state) if state.saved_step != state.step else latest_checkpoint(state.run_dir)
+    saved = state.saved_step == state.step
+    path = latest_checkpoint(state.run_dir) if saved else _checkpoint(state)
     yield {"kind": "done", "step": state.step, "path": str(path)}
