@@ -104,6 +104,14 @@ def _sibling(path: Path, tag: str) -> Path:
     return path.with_name(f".{path.stem}.{tag}-{os.getpid()}{path.suffix}")
 
 
+def _discard(own: Path) -> None:
+    """Delete a temporary path this process made (it may be half-written)."""
+    if own.is_dir():
+        shutil.rmtree(own)
+    elif own.exists():
+        own.unlink()
+
+
 def publish(path: str | os.PathLike, write: Callable[[Path], None], *,
             overwrite: bool = False) -> None:
     """Run `write(tmp)` on a temporary path beside `path`, then rename it to `path`.
@@ -124,20 +132,17 @@ def publish(path: str | os.PathLike, write: Callable[[Path], None], *,
     if not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot create {path}: directory {path.parent} is not writable")
     tmp, old = _sibling(path, "partial"), _sibling(path, "old")
-    for leftover in (tmp, old):
-        if leftover.exists():
-            remove_store(leftover)
+    for leftover in (tmp, old):  # left by an earlier process with the same pid
+        _discard(leftover)
     try:
         write(tmp)
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)
     except BaseException:
-        if tmp.exists():
-            remove_store(tmp)
+        _discard(tmp)
         raise
-    if old.exists():
-        remove_store(old)
+    _discard(old)
 
 
 def save_dataset(ds: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> None:

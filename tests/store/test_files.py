@@ -129,3 +129,21 @@ def test_missing_and_foreign_paths(tmp_path, tiny_spec):
         open_trajectories(tmp_path / "foreign.zarr")
     with pytest.raises(StoreError, match="not a rollflow store"):
         read_spec(tmp_path / "foreign.zarr")
+
+
+def test_interrupted_write_leaves_the_old_store_and_no_debris(tmp_path, tiny_spec):
+    from rollflow.store.files import publish
+
+    ds = _dataset(tiny_spec)
+    save_dataset(ds, tmp_path / "run.zarr")
+
+    def half_write(tmp):
+        tmp.mkdir()
+        (tmp / "vorticity").mkdir()  # no zarr.json yet: not recognisable as a store
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        publish(tmp_path / "run.zarr", half_write, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["run.zarr"]
+    with open_trajectories(tmp_path / "run.zarr") as back:
+        xr.testing.assert_identical(back.load(), ds)
