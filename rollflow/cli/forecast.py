@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     total = settings.num_frames * -(-vorticity.sizes[SAMPLE] // settings.batch_size)
     with tqdm(total=total, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
               file=sys.stderr, dynamic_ncols=True) as bar:
-        result = forecast(model, vorticity, settings, progress=bar.update)
+        result = forecast(model, vorticity, settings, attrs=truth.attrs, progress=bar.update)
     result.attrs["forecast_checkpoint_step"] = model.step
     result.attrs["forecast_run_dir"] = str(args.run_dir)
     save_dataset(result, args.out, overwrite=args.overwrite)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 import xarray as xr
 
-from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X, Y
+from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, TIME, VORTICITY,
+                                  X, Y)
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
 from rollflow.errors import DataError
 
@@ -92,6 +93,7 @@ def _check_truth(truth: xr.DataArray) -> None:
 
 
 def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
+             attrs: Mapping[str, Any] | None = None,
              progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Ensemble forecast (sample, member, time, x, y) of vorticity, 1/t.u., float32.
 
@@ -99,6 +101,8 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
         model: a trained model (eval mode) on the truth's grid.
         truth: vorticity DataArray (sample, time, x, y); only the context frames are read.
         settings: initial index, length, members, seed, batch size, sampler overrides.
+        attrs: the truth store's global attrs; its `flow_*` entries (the FlowSpec) are
+            copied to the result (default: the DataArray's own attrs).
         progress: called with the number of frames emitted per batch row, per batch.
 
     Returns:
@@ -131,12 +135,15 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
         if progress is not None:
             progress(settings.num_frames)
     seconds = _time.perf_counter() - start
-    return _to_dataset(np.concatenate(outputs), truth, settings, config, stride,
+    spec_attrs = {k: v for k, v in (truth.attrs if attrs is None else attrs).items()
+                  if k.startswith(SPEC_ATTR_PREFIX)}
+    return _to_dataset(np.concatenate(outputs), truth, spec_attrs, settings, config, stride,
                        calls_per_frame=calls / (settings.num_frames * len(outputs)),
                        seconds_per_frame=seconds / settings.num_frames)
 
 
-def _to_dataset(values: np.ndarray, truth: xr.DataArray, settings: ForecastSettings,
+def _to_dataset(values: np.ndarray, truth: xr.DataArray, spec_attrs: dict[str, Any],
+                settings: ForecastSettings,
                 config: DiffusionConfig, stride: int, *, calls_per_frame: float,
                 seconds_per_frame: float) -> xr.Dataset:
     times = truth[TIME].values
@@ -149,7 +156,7 @@ def _to_dataset(values: np.ndarray, truth: xr.DataArray, settings: ForecastSetti
               LEAD_TIME: (TIME, lead, {"long_name": "time since forecast initialisation",
                                        "units": "t.u."}),
               X: truth[X], Y: truth[Y]}
-    attrs = {k: v for k, v in truth.attrs.items() if k.startswith("flow_")}
+    attrs = dict(spec_attrs)
     attrs.update({
         "forecast_mode": config.mode, "forecast_num_context": config.num_context,
         "forecast_window_size": config.window_size, "forecast_eta": config.eta,

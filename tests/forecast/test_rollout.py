@@ -80,6 +80,7 @@ def test_persistence_forecast_is_exact(mode, stride):
     np.testing.assert_allclose(out["time"].values, 1.0 + np.arange(1, 5) * stride * 0.2)
     np.testing.assert_array_equal(out["sample"].values, truth["sample"].values)
     assert out.attrs["forecast_mode"] == mode and out.attrs["forecast_seed"] == 0
+    assert out.attrs["flow_save_interval"] == 0.2  # the FlowSpec travels with the forecast
 
 
 def test_context_indices_and_errors():
