@@ -23,7 +23,8 @@ RUNAWAY_FACTOR = 10.0
 
 
 def speed_limit(spec: FlowSpec) -> float:
-    """Largest believable speed, L/t.u.: RUNAWAY_FACTOR × max(max_velocity, initial_max_velocity)."""
+    """Largest believable speed, L/t.u.: RUNAWAY_FACTOR × max(max_velocity,
+    initial_max_velocity)."""
     return RUNAWAY_FACTOR * max(spec.max_velocity, spec.initial_max_velocity)
 
 

@@ -117,8 +117,11 @@ def make_frame_fn(config: StepConfig) -> Callable[[jax.Array], jax.Array]:
     return funcutils.repeated(make_step_fn(config), config.steps_per_frame)
 
 
-def make_velocity_fn(config: StepConfig) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
-    """vorticity_hat (N, N//2+1) → real velocity (u, v), each (N, N), u = ∂_y ψ, v = −∂_x ψ."""
+VelocityFn = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
+
+
+def make_velocity_fn(config: StepConfig) -> VelocityFn:
+    """vorticity_hat (N, N//2+1) → velocity (u, v), each real (N, N); u = ∂_y ψ, v = −∂_x ψ."""
     grid = make_grid(config.simulation_size, config.domain_size)
     velocity_hat_fn = spectral_utils.vorticity_to_velocity(grid)
     shape = grid.shape

@@ -46,8 +46,15 @@ def chunk_frames(spec: FlowSpec) -> int:
 
 
 class _Kernels(NamedTuple):
-    chunk_fn: Callable  # (state_hat (B,N,N//2+1), count) -> (state_hat, frames (B,C,n,n), speed (B,))
-    output_fn: Callable  # state_hat (B,N,N//2+1) -> frames (B,n,n)
+    """Jitted batched functions of one (config, output size n, chunk length C).
+
+    chunk_fn: (state_hat (B, N, N//2+1), count ≤ C) → (state_hat after count intervals,
+        frames (B, C, n, n) of which the first count are filled, max speed (B,)).
+    output_fn: state_hat (B, N, N//2+1) → truncated frames (B, n, n).
+    """
+
+    chunk_fn: Callable
+    output_fn: Callable
 
 
 @functools.lru_cache(maxsize=32)
@@ -83,12 +90,15 @@ def _make_kernels(config: StepConfig, output_size: int, num_chunk: int) -> _Kern
     return _Kernels(jax.jit(chunk_fn), jax.jit(output_fn))
 
 
-def _check_batch(spec: FlowSpec, vorticity: np.ndarray, sample_indices) -> tuple[np.ndarray, list[int]]:
+def _check_batch(spec: FlowSpec, vorticity: np.ndarray,
+                 sample_indices: Sequence[int] | None) -> tuple[np.ndarray, list[int]]:
+    """The batch as an array (B, N, N) and its sample labels; DataError on a mismatch."""
     field = np.asarray(vorticity)
     n = spec.simulation_size
     if field.ndim != 3 or field.shape[1:] != (n, n):
         raise DataError(f"vorticity must have shape (B, {n}, {n}), got {field.shape}")
-    labels = list(range(field.shape[0])) if sample_indices is None else [int(i) for i in sample_indices]
+    batch = field.shape[0]
+    labels = list(range(batch)) if sample_indices is None else [int(i) for i in sample_indices]
     if len(labels) != field.shape[0]:
         raise DataError(f"{len(labels)} sample_indices for a batch of {field.shape[0]}")
     return field, labels

@@ -22,7 +22,7 @@ def test_huge_field_blows_up_within_the_first_chunk(small_spec):
 
 
 def test_unstable_time_step_is_reported_during_warm_up(small_spec):
-    """max_velocity far below the real speed → dt ≈ 7× the CFL limit → explicit RK4 diverges."""
+    """max_velocity far below the real speed → dt ≈ 7× the CFL limit → RK4 diverges."""
     spec = small_spec.replace(max_velocity=0.1, warmup_time=4.0)
     with pytest.raises(SolverBlowUpError, match=r"sample [0-9]+ .* t = -[0-9.]+ t\.u\."):
         simulate(spec, [0, 1])
