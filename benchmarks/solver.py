@@ -27,6 +27,7 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,6 +114,10 @@ def _machine() -> list[str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "rollflow/solver",
+                                "benchmarks/solver.py"], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+        commit += " + uncommitted solver changes" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -144,12 +149,12 @@ def run(config: dict, log: Callable[[str], None]) -> str:
         log(f"{size}² step {step * 1e3:.3f} ms, 25 FFTs {ffts * 1e3:.3f} ms")
         fft_rows.append((size, spec.steps_per_frame, step, ffts))
     frames_per_tu = 1 / 0.2
-    lines = ["Command: `python benchmarks/solver.py" + (" --quick" if config is QUICK else "")
-             + "` (under `flock /tmp/rollflow-heavy.lock`).", *_machine(), "",
+    lines = [f"Command: `{config['command']}` (under `flock /tmp/rollflow-heavy.lock`).",
+             *_machine(), "",
              "Cost per trajectory (Re = 1000, CFL step, frames every 0.2 t.u.; compile time "
              "excluded; best of "
              f"{config['repeats']}):", "",
-             "| grid | batch | s per t.u. per trajectory | frames/s (all trajectories) "
+             "| grid | batch | s per t.u. per trajectory | frames/s (whole batch) "
              "| speed-up per trajectory vs unbatched |",
              "|---|---|---|---|---|"]
     reference = {}
@@ -193,9 +198,19 @@ def main(argv: list[str] | None = None) -> None:
                         help="≈ 1 minute: 64² and 128², B = 1, 4")
     parser.add_argument("--write", action="store_true",
                         help=f"write the table into {DOC.relative_to(ROOT)} (## Solver)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="override the grid sizes")
+    parser.add_argument("--batches", type=int, nargs="+", help="override the batch sizes")
     args = parser.parse_args(argv)
+    config = dict(QUICK if args.quick else FULL)
+    if args.sizes:
+        config["sizes"] = tuple(args.sizes)
+        config["duration"] = {n: config["duration"].get(n, 0.4 * (256 / n) ** 2)
+                              for n in args.sizes}
+    if args.batches:
+        config["batches"] = tuple(args.batches)
+    config["command"] = " ".join(["python benchmarks/solver.py", *(argv or sys.argv[1:])])
     start = time.perf_counter()
-    report = run(QUICK if args.quick else FULL, log=lambda s: print(s, flush=True))
+    report = run(config, log=lambda s: print(s, flush=True))
     print(f"\n(total {time.perf_counter() - start:.0f} s)\n\n{report}")
     if args.write:
         write_section(report)
