@@ -68,8 +68,11 @@ def main() -> int:
                              f"{vorticity.sizes[SAMPLE]}×{vorticity.sizes[TIME]} frames",
                              fontsize="small")
     analysis.save_figure(figure, args.out / f"{stem}_spectrum.png")
-    frame = vorticity.isel({SAMPLE: 0, TIME: -1}, drop=True)
-    analysis.save_figure(analysis.plot_vorticity(frame), args.out / f"{stem}_vorticity.png")
+    frame = vorticity.isel({SAMPLE: 0, TIME: -1})
+    label = f"sample {int(frame[SAMPLE])}, t = {float(frame[TIME]):g} t.u."
+    analysis.save_figure(analysis.plot_vorticity(frame.drop_vars([SAMPLE, TIME]),
+                                                 truth_label=label),
+                         args.out / f"{stem}_vorticity.png")
     numbers = _numbers(vorticity, spectrum)
     numbers.update(_provenance(args.store, time.perf_counter() - start))
     path = args.out / f"{stem}_physics.json"

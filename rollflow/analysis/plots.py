@@ -58,19 +58,21 @@ def _draw_curves(ax, data, dim, label_dim, log=False):
 
 def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
                    member_dim: str = MEMBER, max_members: int = 3, axes=None,
-                   cmap: str = "RdBu_r", x: str = X, y: str = Y) -> Figure:
+                   cmap: str = "RdBu_r", truth_label: str = "truth", x: str = X,
+                   y: str = Y) -> Figure:
     """Truth next to up to `max_members` ensemble members, one shared symmetric colour scale.
 
     Args:
         truth: one field with dims exactly (x, y) (select sample and time first).
         members: optional (member, x, y) fields on the same grid.
         axes: optional sequence of 1 + number of shown members matplotlib axes.
+        truth_label: title of the first panel.
 
     Returns:
         The figure; x runs along the horizontal axis and y up (origin lower).
     """
     require_dims(truth, (x, y), "truth")
-    fields = [("truth", truth)]
+    fields = [(truth_label, truth)]
     if members is not None:
         require_dims(members, (member_dim, x, y), "members")
         for i in range(min(max_members, members.sizes[member_dim])):
@@ -91,6 +93,8 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
         ax.set_title(name)
         ax.set_xticks([])
         ax.set_yticks([])
+    axes[0].set_xlabel(f"{x} →")
+    axes[0].set_ylabel(f"{y} →")
     fig.colorbar(image, ax=list(axes), shrink=0.85, label="vorticity ω (1/t.u.)")
     return fig
 
