@@ -1,5 +1,6 @@
 """Random initial vorticity: shape, zero mean, spectrum, and per-sample keys."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -33,6 +34,12 @@ def test_sample_depends_only_on_seed_and_index(small_spec):
     assert not np.allclose(batch[0], batch[1])
     other_seed = random_initial_vorticity(small_spec.replace(seed=8), [3])[0]
     assert not np.allclose(other_seed, batch[0])
+
+
+def test_independent_of_jax_enable_x64(small_spec):
+    reference = random_initial_vorticity(small_spec, [2])
+    with jax.enable_x64(True):
+        np.testing.assert_array_equal(random_initial_vorticity(small_spec, [2]), reference)
 
 
 @pytest.mark.parametrize("indices", [[], [-1], [2**32]])

@@ -1,5 +1,6 @@
 """Chunked batched integration: frames, progress, determinism, batch independence, caching."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -71,6 +72,16 @@ def test_repeated_calls_do_not_recompile(small_spec, initial):
     integrate(small_spec.replace(num_frames=50, seed=1), initial, 14)  # other chunk lengths
     assert _make_kernels.cache_info().misses == misses
     assert kernels.chunk_fn._cache_size() == compiled
+
+
+def test_float64_option_agrees_with_float32_over_a_short_run(small_spec, initial):
+    reference = integrate(small_spec, initial, 3)
+    with jax.enable_x64(True):
+        precise = integrate(small_spec, initial, 3)
+    assert precise.dtype == np.float32
+    scale = np.abs(reference).max()
+    np.testing.assert_allclose(precise, reference, atol=1e-4 * scale)
+    assert not np.array_equal(precise[:, -1], reference[:, -1])  # it did run in float64
 
 
 def test_rejects_bad_inputs(small_spec, initial):
