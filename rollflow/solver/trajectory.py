@@ -10,9 +10,10 @@ warm-up. A batch of 1 is therefore padded with a copy of itself (it costs as muc
 of 2). Compiled chunk functions are cached per (step configuration, output size, chunk
 length); a new batch size compiles once more.
 
-Precision: float32 (JAX's default), ≈ 1.9× faster than float64 (measured at 64²) and accurate far beyond the
-truncation error of a 2/3-dealiased spectral grid; turn on `jax_enable_x64` before calling
-to run in float64 (outputs stay float32).
+Precision: float32 (JAX's default), ≈ 1.9× faster than float64 (measured at 64²) and far
+more accurate than the truncation error of a 2/3-dealiased grid needs; enable
+`jax_enable_x64` (e.g. `with jax.enable_x64(True):`) to run the steps in float64 (outputs
+stay float32, initial fields are drawn in float32 either way).
 """
 
 from __future__ import annotations
