@@ -59,7 +59,10 @@ def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
       rmse (time) of the ensemble mean over (sample, x, y), 1/t.u.; with ≥ 2 members also
       spread, spread_skill and crps (time);
       energy_spectrum_{forecast,truth} (k), time/sample/member-averaged, and
-      log_spectral_error (scalar).
+      log_spectral_error (scalar) over the shells 1 ≤ k ≤ n/2 − 1 inside the Nyquist
+      circle: truncated truth data have no energy at the Nyquist row/column and only
+      partly filled corner shells beyond n/2, so those shells would measure the
+      truncation, not the forecast.
     """
     require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
     truth = align_truth(forecast, truth)
@@ -83,7 +86,8 @@ def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
     spec_f = energy_spectrum(forecast, average_dims=(SAMPLE, MEMBER, TIME))
     spec_t = energy_spectrum(truth, average_dims=(SAMPLE, TIME))
     out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
-    out["log_spectral_error"] = log_spectral_error(spec_f, spec_t)
+    out["log_spectral_error"] = log_spectral_error(spec_f, spec_t,
+                                                   k_max=forecast.sizes[X] // 2 - 1)
     out.attrs.update({"num_members": forecast.sizes[MEMBER],
                       "bootstrap_seed": seed, "bootstrap_resamples": num_resamples})
     return out

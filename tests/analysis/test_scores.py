@@ -73,3 +73,15 @@ def test_alignment_errors():
         align_truth(fc, truth.isel(time=slice(0, 4)))
     aligned = align_truth(fc, truth)
     np.testing.assert_array_equal(aligned.values, truth.isel(time=slice(3, 8)).values)
+
+
+def test_log_spectral_error_ignores_shells_beyond_nyquist_circle():
+    """Energy that only a forecast has in the corner shells (|k| ≥ n/2) does not count."""
+    truth = _truth(n=16)
+    fc = _forecast_from(truth)
+    x = truth["x"].values
+    corner = 0.3 * np.cos(8 * x)[:, None] * np.cos(7 * x)[None, :]  # |k| = √113 ≈ 10.6 > 8
+    scores = forecast_scores(fc + corner, truth, num_resamples=10)
+    np.testing.assert_allclose(scores["log_spectral_error"], 0.0, atol=1e-9)
+    inside = 0.3 * np.cos(3 * x)[:, None] * np.ones_like(x)[None, :]
+    assert float(forecast_scores(fc + inside, truth, num_resamples=10)["log_spectral_error"]) > 0.01
