@@ -5,13 +5,16 @@ an identical untimed one):
 
 1. Solver cost per simulated t.u. and saved frames per second at 64², 128², 256² (spec
    defaults: Re = 1000, CFL step, save every 0.2 t.u.), for
-   - one trajectory at a time with an unbatched jitted kernel (no vmap, no padding),
-   - the public API `rollflow.solver.integrate` with batch B (vmap; B = 1 is padded to 2
-     so that batch composition never changes a sample, so it costs as much as B = 2).
+   - one trajectory at a time with an unbatched jitted kernel,
+   - the public API `rollflow.solver.integrate` with batch B (one jitted chunk runs the
+     samples one after another with `lax.map`; includes truncation and blow-up checks),
+   - the same chunk kernel batched with `jax.vmap` (`_make_kernels(..., vectorized=True)`).
 2. One CN-RK4 step against the FFTs it must do: jax-cfd's `NavierStokes2D` evaluates its
    explicit term 5 times per step, each with 4 irfft2 and 1 rfft2 (25 FFTs; XLA also keeps
    2 rfft2 of the constant forcing per step, 27 in all — see `FFTS_PER_STEP`). The lower
-   bound is a jitted chain of exactly 20 irfft2 + 5 rfft2 per step at the same size.
+   bound is a jitted chain of exactly 20 irfft2 + 5 rfft2 per step at the same size. Both
+   run in the solver's loop structure (frames × `steps_per_frame` steps): a flat loop of
+   steps measured ≈ 1.3× slower per step than the nested one.
 
     python benchmarks/solver.py            # full, ≈ 6 min on 2 shared cores
     python benchmarks/solver.py --quick    # ≈ 1 min
@@ -36,16 +39,18 @@ import jax
 import jax.numpy as jnp
 import jax_cfd
 import numpy as np
+from jax_cfd.base import funcutils
 
 from rollflow.solver import integrate, random_initial_vorticity
 from rollflow.solver.equation import FFTS_PER_STEP, StepConfig, make_frame_fn, make_step_fn
+from rollflow.solver.trajectory import _make_kernels, chunk_frames
 from rollflow.specs import FlowSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- solver-benchmark:start -->", "<!-- solver-benchmark:end -->"
 FULL = {"sizes": (64, 128, 256), "batches": (1, 2, 4, 8),
-        "duration": {64: 4.0, 128: 1.0, 256: 0.4}, "repeats": 2}
+        "duration": {64: 2.0, 128: 0.6, 256: 0.2}, "repeats": 2}
 QUICK = {"sizes": (64, 128), "batches": (1, 4),
          "duration": {64: 2.0, 128: 0.4, 256: 0.2}, "repeats": 1}
 
@@ -80,9 +85,33 @@ def time_batched(spec: FlowSpec, omega: np.ndarray, duration: float, repeats: in
     return _best_time(lambda: integrate(spec, omega, frames), repeats) / duration
 
 
+def time_vmapped(spec: FlowSpec, omega: np.ndarray, duration: float, repeats: int) -> float:
+    """Seconds per simulated t.u. for the whole batch through the vmap chunk kernel."""
+    num_chunk = chunk_frames(spec)
+    kernels = _make_kernels(StepConfig.from_spec(spec), spec.output_size, num_chunk,
+                            vectorized=True)
+    state = jnp.fft.rfft2(jnp.asarray(omega))
+    counts = []
+    left = round(duration / spec.save_interval)
+    while left > 0:
+        counts.append(min(num_chunk, left))
+        left -= counts[-1]
+
+    def run():
+        s = state
+        for count in counts:
+            s, frames, speed = kernels.chunk_fn(s, count)
+            np.asarray(frames), np.asarray(speed)  # the API copies these out per chunk too
+        return s
+
+    return _best_time(run, repeats) / duration
+
+
 def time_step_and_ffts(spec: FlowSpec, omega: np.ndarray, repeats: int) -> tuple[float, float]:
     """(seconds per CN-RK4 step, seconds for 20 irfft2 + 5 rfft2), one trajectory."""
-    steps = max(20, round(2e7 / spec.simulation_size**2))
+    per_frame = spec.steps_per_frame
+    frames = max(2, round(2e7 / spec.simulation_size**2 / per_frame))
+    steps = frames * per_frame
     step_fn = make_step_fn(StepConfig.from_spec(spec))
     n = spec.simulation_size
     weights = (1.0, 0.5, 0.25, 0.125)  # distinct, so XLA cannot merge the four irfft2
@@ -94,8 +123,9 @@ def time_step_and_ffts(spec: FlowSpec, omega: np.ndarray, repeats: int) -> tuple
             x_hat = jnp.fft.rfft2(sum(fields)) * norm
         return x_hat
 
-    def looped(fn):
-        return jax.jit(lambda s: jax.lax.fori_loop(0, steps, lambda _, x: fn(x), s))
+    def looped(fn):  # frames × steps_per_frame, as in the solver
+        inner = funcutils.repeated(fn, per_frame)
+        return jax.jit(lambda s: jax.lax.fori_loop(0, frames, lambda _, x: inner(x), s))
 
     state = jnp.fft.rfft2(jnp.asarray(omega[0]))
     step_time = _best_time(lambda: looped(step_fn)(state), repeats) / steps
@@ -140,11 +170,13 @@ def run(config: dict, log: Callable[[str], None]) -> str:
         log(f"{size}² one trajectory, unbatched kernel: {single:.4f} s/t.u.")
         cost_rows.append((size, "1 (unbatched kernel)", single, 1.0))
         for batch in config["batches"]:
-            total = time_batched(spec, omega[:batch], duration, config["repeats"])
-            per = total / batch
-            log(f"{size}² batch {batch}: {per:.4f} s/t.u. per trajectory")
-            label = "1 (API, padded to 2)" if batch == 1 else f"{batch} (API, vmap)"
-            cost_rows.append((size, label, per, batch))
+            per = time_batched(spec, omega[:batch], duration, config["repeats"]) / batch
+            log(f"{size}² batch {batch} API (lax.map): {per:.4f} s/t.u. per trajectory")
+            cost_rows.append((size, f"{batch} (API, lax.map)", per, batch))
+        for batch in config["batches"]:
+            per = time_vmapped(spec, omega[:batch], duration, config["repeats"]) / batch
+            log(f"{size}² batch {batch} vmap kernel: {per:.4f} s/t.u. per trajectory")
+            cost_rows.append((size, f"{batch} (vmap kernel)", per, batch))
         step, ffts = time_step_and_ffts(spec, omega, config["repeats"])
         log(f"{size}² step {step * 1e3:.3f} ms, 25 FFTs {ffts * 1e3:.3f} ms")
         fft_rows.append((size, spec.steps_per_frame, step, ffts))
@@ -167,11 +199,12 @@ def run(config: dict, log: Callable[[str], None]) -> str:
               f"{FFTS_PER_STEP['rfft2']} rfft2 = {count} per step, counted in jax-cfd's "
               f"source; the compiled step also keeps {FFTS_PER_STEP['rfft2_forcing']} rfft2 "
               "of the constant forcing), one trajectory, unbatched:", "",
-              "| grid | steps per frame | step (ms) | 25 FFTs alone (ms) | step / FFTs |",
-              "|---|---|---|---|---|"]
+              "| grid | steps per frame | step (ms) | 25 FFTs alone (ms) | step / FFTs "
+              "| step × steps per t.u. (s) |",
+              "|---|---|---|---|---|---|"]
     for size, spf, step, ffts in fft_rows:
         lines.append(f"| {size}² | {spf} | {step * 1e3:.3f} | {ffts * 1e3:.3f} "
-                     f"| {step / ffts:.2f} |")
+                     f"| {step / ffts:.2f} | {step * spf * frames_per_tu:.4f} |")
     return "\n".join(lines)
 
 

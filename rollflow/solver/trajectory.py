@@ -1,14 +1,19 @@
 """Batched time integration: warm-up, saved trajectories, and the full simulate pipeline.
 
 Integration runs in jitted chunks of up to `chunk_frames(spec)` save intervals (≈ 2 t.u.);
-between chunks the driver reports progress and checks for blow-up (see `blowup`). Samples
-are batched with `jax.vmap`. Batch composition does not change a sample's numbers: XLA
-compiles every batch size ≥ 2 to the same per-row arithmetic (checked bitwise for 2–16 on
-CPU), but a batch of 1 to a different rounding (the size-1 axis is simplified away and some
-elementwise products are rounded differently, ≈ 1 ulp), which chaos amplifies to O(1) within the
-warm-up. A batch of 1 is therefore padded with a copy of itself (it costs as much as a batch
-of 2). Compiled chunk functions are cached per (step configuration, output size, chunk
-length); a new batch size compiles once more.
+between chunks the driver reports progress and checks for blow-up (see `blowup`).
+
+Batching: one jitted chunk runs the whole batch, by default with `jax.lax.map` (samples one
+after another through the same compiled single-sample code) rather than `jax.vmap`. Two
+measured reasons (docs/performance.md, "Solver"): (1) vmap does not pay on CPU — per
+trajectory it is 0.8–1.1× the speed of one unbatched trajectory at 64²–128² and 0.7–0.9×
+at 256²; (2) vmap makes a sample's numbers depend on the batch: XLA compiles a batch of 1
+to a different rounding than batches ≥ 2 (≈ 1 ulp per step, amplified by chaos to O(1)
+differences within the warm-up), so keeping `simulate([0, 1])[1] == simulate([1])[0]`
+needed padding a batch of 1 to 2 (2× its cost). With `lax.map` every batch size gives
+bitwise the same sample (checked for 1, 2, 3, 8). `vectorized=True` in `_make_kernels`
+keeps the vmap variant for the benchmark. Compiled chunk functions are cached per (step
+configuration, output size, chunk length, batching); a new batch size compiles once more.
 
 Precision: float32 (JAX's default), ≈ 1.9× faster than float64 (measured at 64²) and far
 more accurate than the truncation error of a 2/3-dealiased grid needs; enable
@@ -59,10 +64,15 @@ class _Kernels(NamedTuple):
 
 
 @functools.lru_cache(maxsize=32)
-def _make_kernels(config: StepConfig, output_size: int, num_chunk: int) -> _Kernels:
-    """Jitted batched chunk integrator and output truncation for one configuration."""
+def _make_kernels(config: StepConfig, output_size: int, num_chunk: int, *,
+                  vectorized: bool = False) -> _Kernels:
+    """Jitted batched chunk integrator and output truncation for one configuration.
+
+    `vectorized=False` (used by the API): `lax.map` over samples, batch-invariant.
+    `vectorized=True` (benchmark only): `vmap`, whose rounding depends on the batch size.
+    """
     size = config.simulation_size
-    frame_fn = jax.vmap(make_frame_fn(config))
+    frame_one = make_frame_fn(config)
     velocity_fn = make_velocity_fn(config)
 
     def output_one(state_hat: jax.Array) -> jax.Array:
@@ -73,20 +83,27 @@ def _make_kernels(config: StepConfig, output_size: int, num_chunk: int) -> _Kern
         u, v = velocity_fn(state_hat)
         return jnp.sqrt(jnp.max(u * u + v * v))
 
-    output_fn = jax.vmap(output_one)
-
-    def chunk_fn(state_hat: jax.Array, count: jax.Array):
-        batch = state_hat.shape[0]
+    def chunk_one(state_hat: jax.Array, count: jax.Array):
         dtype = jnp.real(state_hat).dtype
-        frames = jnp.zeros((batch, num_chunk, output_size, output_size), dtype)
+        frames = jnp.zeros((num_chunk, output_size, output_size), dtype)
 
         def body(i, carry):
             state, frames = carry
-            state = frame_fn(state)
-            return state, frames.at[:, i].set(output_fn(state))
+            state = frame_one(state)
+            return state, frames.at[i].set(output_one(state))
 
         state_hat, frames = jax.lax.fori_loop(0, count, body, (state_hat, frames))
-        return state_hat, frames, jax.vmap(speed_one)(state_hat)
+        return state_hat, frames, speed_one(state_hat)
+
+    if vectorized:
+        chunk_fn = jax.vmap(chunk_one, in_axes=(0, None))
+        output_fn = jax.vmap(output_one)
+    else:
+        def chunk_fn(states_hat: jax.Array, count: jax.Array):
+            return jax.lax.map(lambda state_hat: chunk_one(state_hat, count), states_hat)
+
+        def output_fn(states_hat: jax.Array) -> jax.Array:
+            return jax.lax.map(output_one, states_hat)
 
     return _Kernels(jax.jit(chunk_fn), jax.jit(output_fn))
 
@@ -106,10 +123,18 @@ def _check_batch(spec: FlowSpec, vorticity: np.ndarray,
 
 
 def _to_state_hat(field: np.ndarray) -> jax.Array:
-    """rfft2 of a (B, N, N) batch, padded to B = 2 if B = 1 (see module docstring)."""
-    if field.shape[0] == 1:
-        field = np.concatenate([field, field])
-    return jnp.fft.rfft2(jnp.asarray(field, dtype=real_dtype()))
+    """rfft2 of a (B, N, N) batch in the solver's precision (sample by sample)."""
+    return _rfft2_each(jnp.asarray(field, dtype=real_dtype()))
+
+
+@jax.jit
+def _rfft2_each(fields: jax.Array) -> jax.Array:
+    return jax.lax.map(jnp.fft.rfft2, fields)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _irfft2_each(states_hat: jax.Array, size: int) -> jax.Array:
+    return jax.lax.map(lambda state_hat: jnp.fft.irfft2(state_hat, s=(size, size)), states_hat)
 
 
 def _num_intervals(spec: FlowSpec, duration: float) -> int:
@@ -131,9 +156,8 @@ def _evolve(spec: FlowSpec, state_hat: jax.Array, num_intervals: int, kernels: _
     while done < num_intervals:
         count = min(num_chunk, num_intervals - done)
         state_hat, frames, speed = kernels.chunk_fn(state_hat, count)
-        batch = len(labels)  # drops the padding copy of a batch of 1
-        frames = np.asarray(frames)[:batch, :count]
-        check_chunk(frames, np.asarray(speed)[:batch], labels=labels,
+        frames = np.asarray(frames)[:, :count]
+        check_chunk(frames, np.asarray(speed), labels=labels,
                     start_time=time_offset + done * spec.save_interval,
                     save_interval=spec.save_interval, limit=limit)
         if keep_frames:
@@ -156,8 +180,7 @@ def _advance(spec: FlowSpec, vorticity: np.ndarray, duration: float, *,
     state_hat, _ = _evolve(spec, state_hat, _num_intervals(spec, duration), kernels,
                            labels=labels, time_offset=time_offset, progress=progress,
                            keep_frames=False)
-    n = spec.simulation_size
-    return np.array(jnp.fft.irfft2(state_hat, s=(n, n))[:len(labels)], dtype=np.float32)
+    return np.array(_irfft2_each(state_hat, spec.simulation_size), dtype=np.float32)
 
 
 def advance(spec: FlowSpec, vorticity: np.ndarray, duration: float, *,
@@ -212,7 +235,7 @@ def integrate(spec: FlowSpec, vorticity: np.ndarray, num_frames: int, *,
     check_input(field, labels, time_offset)
     kernels = _make_kernels(StepConfig.from_spec(spec), int(n), chunk_frames(spec))
     state_hat = _to_state_hat(field)
-    first = np.asarray(kernels.output_fn(state_hat))[:len(labels), None]
+    first = np.asarray(kernels.output_fn(state_hat))[:, None]
     _, kept = _evolve(spec, state_hat, int(num_frames) - 1, kernels, labels=labels,
                       time_offset=time_offset, progress=progress, keep_frames=True,
                       extra_frames=1)
