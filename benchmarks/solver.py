@@ -154,13 +154,14 @@ def _machine() -> list[str]:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return [f"- machine: {cpu}, {os.cpu_count()} cores ({usable} usable), "
             f"load average at start {load} (shared machine)",
-            f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+            f"- date (start): {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
             f"commit {commit}; jax {jax.__version__} ({jax.default_backend()}), "
             f"jax-cfd {getattr(jax_cfd, '__version__', '?')}, float32"]
 
 
 def run(config: dict, log: Callable[[str], None]) -> str:
     """Run every measurement; return the markdown report."""
+    machine = _machine()  # load average and date at the start of the run
     cost_rows, fft_rows = [], []
     for size in config["sizes"]:
         spec = _spec(size)
@@ -182,7 +183,7 @@ def run(config: dict, log: Callable[[str], None]) -> str:
         fft_rows.append((size, spec.steps_per_frame, step, ffts))
     frames_per_tu = 1 / 0.2
     lines = [f"Command: `{config['command']}` (under `flock /tmp/rollflow-heavy.lock`).",
-             *_machine(), "",
+             *machine, "",
              "Cost per trajectory (Re = 1000, CFL step, frames every 0.2 t.u.; compile time "
              "excluded; best of "
              f"{config['repeats']}):", "",
