@@ -6,8 +6,9 @@ between chunks the driver reports progress and checks for blow-up (see `blowup`)
 Batching: one jitted chunk runs the whole batch, by default with `jax.lax.map` (samples one
 after another through the same compiled single-sample code) rather than `jax.vmap`. Two
 measured reasons (docs/performance.md, "Solver"): (1) vmap does not pay on CPU — per
-trajectory it ran at 0.6–1.1× the speed of one unbatched trajectory at 64²–256²; (2) vmap makes a sample's numbers depend on the batch: XLA compiles a batch of 1
-to a different rounding than batches ≥ 2 (≈ 1 ulp per step, amplified by chaos to O(1)
+trajectory it ran at 0.6–1.1× the speed of one unbatched trajectory at 64²–256²;
+(2) vmap makes a sample's numbers depend on the batch: XLA compiles a batch of 1 to a
+different rounding than batches ≥ 2 (≈ 1 ulp per step, amplified by chaos to O(1)
 differences within the warm-up), so keeping `simulate([0, 1])[1] == simulate([1])[0]`
 needed padding a batch of 1 to 2 (2× its cost). With `lax.map` every batch size gives
 bitwise the same sample (checked for 1, 2, 3, 8). `vectorized=True` in `_make_kernels`
