@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from typing import Any
 
 import xarray as xr
@@ -9,7 +11,7 @@ import xarray as xr
 from rollflow.conventions import X
 from rollflow.errors import DataError
 
-__all__ = ["check_model_grid", "default_init_index"]
+__all__ = ["check_model_grid", "default_init_index", "int_at_least"]
 
 
 def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
@@ -23,3 +25,16 @@ def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
 def default_init_index(model: Any) -> int:
     """First time index with enough context frames behind it."""
     return (model.config.diffusion.num_context - 1) * model.config.data.frame_stride
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """argparse `type=` for integers ≥ `minimum` (a usage error names the bound)."""
+    def parse_fn(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be ≥ {minimum} (got {value})")
+        return value
+    return parse_fn

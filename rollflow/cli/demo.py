@@ -81,18 +81,10 @@ def _say(text: str) -> None:
 
 
 def _train(config: DemoConfig, data: Path, run_dir: Path) -> None:
-    from rollflow.cli.train import _consume
+    from rollflow.cli.train import run_training
     from rollflow.training import train
 
-    records = train(config.train, data, run_dir, resume=True)
-    try:
-        _consume(records, argparse.Namespace())
-    except KeyboardInterrupt:
-        try:
-            records.throw(KeyboardInterrupt)
-        except (KeyboardInterrupt, StopIteration):
-            pass
-        raise
+    run_training(train(config.train, data, run_dir, resume=True))
 
 
 def _forecasts(config: DemoConfig, out: Path) -> dict[str, Any]:

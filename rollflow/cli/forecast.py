@@ -10,16 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rollflow.cli._shared import int_at_least
+
 __all__ = ["add_parser", "run"]
 
 ORDER = 40
-
-
-def _nonnegative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0 (got {value})")
-    return value
 
 
 def add_parser(subparsers) -> None:
@@ -32,17 +27,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="PATH", help="output store (.zarr or .nc)")
     parser.add_argument("--samples", type=int, nargs="+", metavar="I",
                         help="sample indices to forecast (default: all)")
-    parser.add_argument("--init-index", type=_nonnegative, metavar="K",
+    parser.add_argument("--init-index", type=int_at_least(0), metavar="K",
                         help="time index of the initial state (default: the first index "
                              "with enough context frames)")
-    parser.add_argument("--frames", type=int, default=50, metavar="N",
+    parser.add_argument("--frames", type=int_at_least(1), default=50, metavar="N",
                         help="frames to emit after the initial state (default 50)")
-    parser.add_argument("--members", type=int, default=4, metavar="M",
+    parser.add_argument("--members", type=int_at_least(1), default=4, metavar="M",
                         help="ensemble members per sample (default 4)")
-    parser.add_argument("--seed", type=_nonnegative, default=0, help="sampler seed (default 0)")
-    parser.add_argument("--batch-size", type=int, default=4, metavar="B",
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="sampler seed (default 0)")
+    parser.add_argument("--batch-size", type=int_at_least(1), default=4, metavar="B",
                         help="samples per sampler call (default 4)")
-    parser.add_argument("--steps-per-shift", type=int, metavar="K",
+    parser.add_argument("--steps-per-shift", type=int_at_least(1), metavar="K",
                         help="override the rolling sampler's steps per emitted frame")
     parser.add_argument("--raw-weights", action="store_true",
                         help="use the raw instead of the EMA weights")

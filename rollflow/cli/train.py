@@ -12,18 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from rollflow.cli._shared import int_at_least
 from rollflow.errors import RollflowError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "run_training"]
 
 ORDER = 30
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1 (got {value})")
-    return value
 
 
 def add_parser(subparsers) -> None:
@@ -39,7 +33,7 @@ def add_parser(subparsers) -> None:
                         help="run directory (must be new or empty unless --resume)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in RUN_DIR from its newest checkpoint")
-    parser.add_argument("--steps", type=_positive, metavar="N",
+    parser.add_argument("--steps", type=int_at_least(1), metavar="N",
                         help="stop after N completed steps (default: optim.total_steps); the "
                              "learning-rate schedule still spans optim.total_steps")
     parser.set_defaults(run=run)
@@ -50,7 +44,7 @@ def _command(args: argparse.Namespace) -> str:
     return f"rollflow train {args.config} --data {args.data} --out {args.out} --resume{steps}"
 
 
-def _consume(records, args: argparse.Namespace) -> dict:
+def _consume(records) -> dict:
     from tqdm import tqdm
 
     first = next(records)
@@ -80,6 +74,19 @@ def _checkpoint_on_interrupt(records) -> None:
         pass
 
 
+def run_training(records) -> dict:
+    """Consume `rollflow.training.train` records behind a progress bar; return the last.
+
+    On Ctrl-C the loop writes a checkpoint at the current step, then KeyboardInterrupt
+    propagates to the caller.
+    """
+    try:
+        return _consume(records)
+    except KeyboardInterrupt:
+        _checkpoint_on_interrupt(records)
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; 0 when finished, 130 after Ctrl-C (checkpoint written)."""
     from rollflow.training import load_train_config, train
@@ -91,9 +98,8 @@ def run(args: argparse.Namespace) -> int:
                             "the run there, or choose a new --out")
     records = train(config, args.data, out, resume=args.resume, stop_at=args.steps)
     try:
-        last = _consume(records, args)
+        last = run_training(records)
     except KeyboardInterrupt:
-        _checkpoint_on_interrupt(records)
         print(f"rollflow train: interrupted; checkpoint written. Resume with:\n  "
               f"{_command(args)}", file=sys.stderr)
         return 130
