@@ -23,17 +23,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rollflow.diffusion.config import DiffusionConfig
-from rollflow.diffusion.denoiser import Denoiser, Network
+from rollflow.diffusion.denoiser import Denoiser
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.sampling import (
-    ProgressFn, SampleStats, check_sampling_args, fresh_noise, time_grid, update_window,
+    ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
 )
 
 __all__ = ["RollingSampler"]
 
 
-class RollingSampler:
+class RollingSampler(SamplerBase):
     """Rolling-diffusion sampler for `config.mode == "rolling"` models.
 
     Args:
@@ -45,37 +44,23 @@ class RollingSampler:
         stats: `SampleStats` of the last call (network calls, emitted frames).
     """
 
-    def __init__(self, network: Network, config: DiffusionConfig) -> None:
-        self.network = network
-        self.config = config
-        self.schedule = config.schedule
-        self.stats = SampleStats()
-
-    def __call__(self, context: Tensor, num_frames: int, *,
-                 generator: torch.Generator | None = None,
-                 progress: ProgressFn | None = None) -> Tensor:
-        """Forecast num_frames frames after context (B, n_ctx, H, W) → (B, num_frames, H, W).
-
-        Randomness comes only from `generator`; device and dtype follow `context`.
-        """
+    def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
+                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
+        """Init phase, then emit one frame per K steps until num_frames are out."""
         cfg = self.config
-        check_sampling_args(context, num_frames, cfg.num_context)
-        denoiser = Denoiser(self.network, self.schedule, cfg.num_context)
         emitted: list[Tensor] = []
-        with torch.no_grad():
-            window = fresh_noise(context, cfg.window_size, generator)
-            window = self.phase(denoiser, context, window, "init", cfg.num_init_steps, generator)
-            while True:
-                emitted.append(window[:, 0])
-                context = torch.cat([context, window[:, :1]], dim=1)[:, -cfg.num_context:]
-                if progress is not None:
-                    progress(len(emitted))
-                if len(emitted) == num_frames:
-                    break
-                window = torch.cat([window[:, 1:], fresh_noise(context, 1, generator)], dim=1)
-                window = self.phase(denoiser, context, window, "rolling",
-                                    cfg.steps_per_shift, generator)
-        self.stats = SampleStats(denoiser.num_calls, num_frames)
+        window = fresh_noise(context, cfg.window_size, generator)
+        window = self.phase(denoiser, context, window, "init", cfg.num_init_steps, generator)
+        while True:
+            emitted.append(window[:, 0])
+            context = torch.cat([context, window[:, :1]], dim=1)[:, -cfg.num_context:]
+            if progress is not None:
+                progress(len(emitted))
+            if len(emitted) == num_frames:
+                break
+            window = torch.cat([window[:, 1:], fresh_noise(context, 1, generator)], dim=1)
+            window = self.phase(denoiser, context, window, "rolling",
+                                cfg.steps_per_shift, generator)
         return torch.stack(emitted, dim=1)
 
     def phase(self, denoiser: Denoiser, context: Tensor, window: Tensor, mode: str,

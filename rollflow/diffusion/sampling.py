@@ -12,6 +12,7 @@ q(z_s | z_t, x = x̂). For any η the marginal of z_s is α_s x + σ_s·N(0, I) 
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Callable
 from typing import Protocol
@@ -19,12 +20,13 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from rollflow.diffusion.denoiser import Denoiser
+from rollflow.diffusion.config import DiffusionConfig
+from rollflow.diffusion.denoiser import Denoiser, Network
 from rollflow.diffusion.rng import standard_normal
 from rollflow.diffusion.schedule import CosineSchedule
 from rollflow.errors import DataError
 
-__all__ = ["Sampler", "SampleStats", "ProgressFn", "ddim_step", "update_window",
+__all__ = ["Sampler", "SamplerBase", "SampleStats", "ProgressFn", "ddim_step", "update_window",
            "check_sampling_args", "fresh_noise", "time_grid"]
 
 ProgressFn = Callable[[int], None]
@@ -133,3 +135,34 @@ def time_grid(num_steps: int, like: Tensor) -> Tensor:
     """Global times 1, (n−1)/n, …, 0 (num_steps + 1 values) in the dtype of `like`."""
     grid = torch.arange(num_steps, -1, -1, dtype=torch.float64) / num_steps
     return grid.to(device=like.device, dtype=like.dtype)
+
+
+class SamplerBase(abc.ABC):
+    """What every sampler shares: the wrapped network, its config and last-call stats.
+
+    `__call__(context (B, n_ctx, H, W), num_frames)` checks the arguments, runs
+    `generate` without gradients and records the network calls in `stats`.
+    Randomness comes only from `generator`; device and dtype follow `context`.
+    """
+
+    def __init__(self, network: Network, config: DiffusionConfig) -> None:
+        self.network = network
+        self.config = config
+        self.schedule = config.schedule
+        self.stats = SampleStats()
+
+    def __call__(self, context: Tensor, num_frames: int, *,
+                 generator: torch.Generator | None = None,
+                 progress: ProgressFn | None = None) -> Tensor:
+        """Forecast num_frames frames after context → (B, num_frames, H, W)."""
+        check_sampling_args(context, num_frames, self.config.num_context)
+        denoiser = Denoiser(self.network, self.schedule, self.config.num_context)
+        with torch.no_grad():
+            frames = self.generate(denoiser, context, num_frames, generator, progress)
+        self.stats = SampleStats(denoiser.num_calls, num_frames)
+        return frames
+
+    @abc.abstractmethod
+    def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
+                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
+        """The num_frames frames (B, num_frames, H, W) after context."""

@@ -17,43 +17,28 @@ import math
 import torch
 from torch import Tensor
 
-from rollflow.diffusion.config import DiffusionConfig
-from rollflow.diffusion.denoiser import Denoiser, Network
+from rollflow.diffusion.denoiser import Denoiser
 from rollflow.diffusion.sampling import (
-    ProgressFn, SampleStats, check_sampling_args, fresh_noise, time_grid, update_window,
+    ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
 )
 
 __all__ = ["StandardSampler", "DeterministicSampler"]
 
 
-class _BlockSampler(abc.ABC):
+class _BlockSampler(SamplerBase):
     """Shared loop: produce W frames per block from the context, append, repeat."""
 
-    def __init__(self, network: Network, config: DiffusionConfig) -> None:
-        self.network = network
-        self.config = config
-        self.schedule = config.schedule
-        self.stats = SampleStats()
-
-    def __call__(self, context: Tensor, num_frames: int, *,
-                 generator: torch.Generator | None = None,
-                 progress: ProgressFn | None = None) -> Tensor:
-        """Forecast num_frames frames after context (B, n_ctx, H, W) → (B, num_frames, H, W).
-
-        Randomness comes only from `generator`; device and dtype follow `context`.
-        """
+    def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
+                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
+        """ceil(num_frames / W) blocks, each conditioned on the last n_ctx frames."""
         cfg = self.config
-        check_sampling_args(context, num_frames, cfg.num_context)
-        denoiser = Denoiser(self.network, self.schedule, cfg.num_context)
         blocks: list[Tensor] = []
-        with torch.no_grad():
-            for index in range(math.ceil(num_frames / cfg.window_size)):
-                block = self.block(denoiser, context, generator)
-                blocks.append(block)
-                context = torch.cat([context, block], dim=1)[:, -cfg.num_context:]
-                if progress is not None:
-                    progress(min((index + 1) * cfg.window_size, num_frames))
-        self.stats = SampleStats(denoiser.num_calls, num_frames)
+        for index in range(math.ceil(num_frames / cfg.window_size)):
+            block = self.block(denoiser, context, generator)
+            blocks.append(block)
+            context = torch.cat([context, block], dim=1)[:, -cfg.num_context:]
+            if progress is not None:
+                progress(min((index + 1) * cfg.window_size, num_frames))
         return torch.cat(blocks, dim=1)[:, :num_frames]
 
     @abc.abstractmethod
