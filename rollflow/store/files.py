@@ -139,6 +139,9 @@ def publish(path: str | os.PathLike, write: Callable[[Path], None], *,
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)
+    except OSError as err:  # an unusable place: name the user's path, not the temporary
+        _discard(tmp)
+        raise StoreError(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
         _discard(tmp)
         raise

@@ -147,3 +147,20 @@ def test_interrupted_write_leaves_the_old_store_and_no_debris(tmp_path, tiny_spe
     assert [p.name for p in tmp_path.iterdir()] == ["run.zarr"]
     with open_trajectories(tmp_path / "run.zarr") as back:
         xr.testing.assert_identical(back.load(), ds)
+
+
+def test_unwritable_place_names_the_requested_path(tmp_path):
+    """A write that fails inside the target directory (here /proc, which refuses new
+    entries even to root) reports the user's path, not the hidden temporary one."""
+    import numpy as np
+    import pytest as _pytest
+
+    from rollflow.errors import StoreError
+    from rollflow.specs import FlowSpec
+    from rollflow.store import save_dataset, trajectories_to_dataset
+
+    spec = FlowSpec(simulation_size=16, output_size=8, num_frames=2, num_samples=1)
+    ds = trajectories_to_dataset(np.zeros((1, 2, 8, 8), np.float32), spec)
+    with _pytest.raises(StoreError, match=r"cannot (write|create) /proc/x\.zarr") as info:
+        save_dataset(ds, "/proc/x.zarr")
+    assert "partial" not in str(info.value)
