@@ -38,7 +38,7 @@ class GenerationConfig:
     """How to run a generation (does not change the data).
 
     Attributes:
-        batch_size: trajectories integrated together (vmap) and written per batch (≥ 1).
+        batch_size: trajectories integrated together (one jitted kernel) and written per batch (≥ 1).
     """
 
     batch_size: int = 4
