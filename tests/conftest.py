@@ -3,6 +3,7 @@ sample i depends only on (spec, i), like the real `rollflow.solver.simulate`."""
 
 from __future__ import annotations
 
+import sys
 import numpy as np
 import pytest
 
@@ -57,3 +58,18 @@ def fake_solver() -> FakeSolver:
 def make_fake_solver():
     """Factory: `make_fake_solver(interrupt_on_call=2)`."""
     return FakeSolver
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny test networks run on one intra-op thread: on a shared 2-core machine torch's
+    pool spins against other processes and makes them ~10× slower. Only applies when
+    torch is already imported, so analysis/store tests never import it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
