@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from rollflow.errors import ConfigError, RollflowError
 
-__all__ = ["load_toml", "from_mapping", "to_mapping", "check_keys"]
+__all__ = ["load_toml", "from_mapping", "to_mapping", "check_keys", "merge_mappings"]
 
 T = TypeVar("T")
 
@@ -124,3 +124,17 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             return {k: plain(x) for k, x in v.items()}
         return v
     return {k: plain(v) for k, v in dataclasses.asdict(obj).items()}
+
+
+def merge_mappings(base: Mapping[str, Any], *overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge of nested tables: later mappings win key by key; tables merge, values
+    (including lists) are replaced. The inputs are not modified."""
+    merged: dict[str, Any] = {k: (merge_mappings(v) if isinstance(v, Mapping) else v)
+                              for k, v in base.items()}
+    for override in overrides:
+        for key, value in override.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+                merged[key] = merge_mappings(merged[key], value)
+            else:
+                merged[key] = merge_mappings(value) if isinstance(value, Mapping) else value
+    return merged

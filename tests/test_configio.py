@@ -52,3 +52,17 @@ def test_load_toml_errors(tmp_path):
     bad.write_text("a = = 1\n")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_toml(bad)
+
+
+def test_merge_mappings_is_deep_and_pure():
+    from rollflow.configio import merge_mappings
+
+    base = {"seed": 0, "net": {"base_channels": 32, "channel_multipliers": [1, 2]},
+            "optim": {"lr": 1e-3}}
+    merged = merge_mappings(base, {"net": {"channel_multipliers": [1]}}, {"optim": {"lr": 2e-3},
+                                                                         "extra": {"a": 1}})
+    assert merged == {"seed": 0, "net": {"base_channels": 32, "channel_multipliers": [1]},
+                      "optim": {"lr": 2e-3}, "extra": {"a": 1}}
+    assert base["net"]["channel_multipliers"] == [1, 2] and base["optim"]["lr"] == 1e-3
+    merged["net"]["base_channels"] = 8
+    assert base["net"]["base_channels"] == 32                  # no shared nested tables

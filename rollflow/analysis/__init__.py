@@ -7,7 +7,9 @@ a `model` dim may hold truth vs predictions. Importing this package also registe
 """
 
 from rollflow.analysis.accuracy import rmse, vorticity_correlation
-from rollflow.analysis.decorrelation import bootstrap_ci, decorrelation_time
+from rollflow.analysis.decorrelation import (
+    bootstrap_ci, decorrelation_time, mean_curve_decorrelation,
+)
 from rollflow.analysis.divergence import fit_growth, relative_separation, separation_growth
 from rollflow.analysis.ensemble import crps, spread_skill
 from rollflow.analysis.fields import (
@@ -25,7 +27,8 @@ from rollflow.analysis import accessor as _accessor  # noqa: F401  (registers .r
 __all__ = [
     "kinetic_energy", "enstrophy", "velocity_from_vorticity", "vorticity_from_velocity",
     "energy_spectrum", "enstrophy_spectrum", "log_spectral_error", "spectral_slope",
-    "vorticity_correlation", "decorrelation_time", "bootstrap_ci", "rmse",
+    "vorticity_correlation", "decorrelation_time", "mean_curve_decorrelation",
+    "bootstrap_ci", "rmse",
     "crps", "spread_skill",
     "relative_separation", "fit_growth", "separation_growth",
     "plot_vorticity", "plot_spectrum", "plot_correlation", "plot_spread_skill",

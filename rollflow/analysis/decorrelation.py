@@ -20,7 +20,8 @@ from rollflow.analysis._checks import require_dims, require_finite, single_chunk
 from rollflow.conventions import SAMPLE, TIME
 from rollflow.errors import DataError
 
-__all__ = ["decorrelation_time", "bootstrap_ci", "first_crossing_below", "THRESHOLD"]
+__all__ = ["decorrelation_time", "bootstrap_ci", "first_crossing_below", "with_origin",
+           "mean_curve_decorrelation", "THRESHOLD"]
 
 THRESHOLD = "threshold"
 DEFAULT_THRESHOLDS = (0.95, 0.9, 0.8)
@@ -127,3 +128,75 @@ def bootstrap_ci(values: xr.DataArray, *, seed: int | np.random.Generator,
         dask="parallelized", output_dtypes=[float] * 3)
     attrs = {"confidence": confidence, "num_resamples": num_resamples, "statistic": statistic}
     return xr.Dataset({"estimate": estimate, "lower": lower, "upper": upper}, attrs=attrs)
+
+
+def with_origin(curve: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prepend ρ = 1 at time 0 to curves (..., T) unless times already start at 0.
+
+    A forecast is perfect at lead 0; with this point a crossing before the first saved
+    lead is interpolated between lead 0 and that lead instead of reported as the lead.
+    """
+    if times.size and times[0] <= 0.0:
+        return curve, times
+    ones = np.ones(curve.shape[:-1] + (1,), dtype=curve.dtype)
+    return np.concatenate([ones, curve], axis=-1), np.concatenate([[0.0], times])
+
+
+def _mean_curve_kernel(values: np.ndarray, times: np.ndarray, thresholds: np.ndarray,
+                       indices: np.ndarray, confidence: float
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    curves, grid = with_origin(values, times)                   # (..., S, T')
+    estimate = first_crossing_below(curves.mean(axis=-2), grid, thresholds)   # (..., H)
+    resampled = curves[..., indices, :].mean(axis=-2)           # (..., R, T')
+    crossings = first_crossing_below(resampled, grid, thresholds)             # (..., R, H)
+    tail = (1.0 - confidence) / 2
+    lower, upper = np.quantile(crossings, [tail, 1.0 - tail], axis=-2, method="inverted_cdf")
+    return estimate, lower, upper
+
+
+def mean_curve_decorrelation(correlation: xr.DataArray, *,
+                             thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                             dim: str = TIME, sample_dim: str = SAMPLE,
+                             seed: int | np.random.Generator = 0, num_resamples: int = 1000,
+                             confidence: float = 0.95) -> xr.Dataset:
+    """First lead at which the sample-mean correlation curve drops below each threshold.
+
+    The benchmark reading (METHOD.md §5): average ρ(t) over the test trajectories, then
+    take the first crossing, with lead 0 counted as ρ = 1 (`with_origin`) and linear
+    interpolation. The 95 % interval is a percentile bootstrap over `sample_dim`: resample
+    the trajectories with replacement, average, take the crossing again.
+
+    Args:
+        correlation: ρ with dims `sample_dim` and `dim` (+ any others, e.g. a member or
+            model dim, kept); the `dim` coordinate holds the lead times (t.u.), increasing.
+        thresholds: levels c.
+        seed: seed (or Generator) of the resample indices.
+
+    Returns:
+        Dataset with `estimate`, `lower`, `upper` (threshold, other dims), t.u.; +inf where
+        the mean curve never drops below c.
+    """
+    require_dims(correlation, (dim, sample_dim), "correlation")
+    if dim not in correlation.coords:
+        raise DataError(f"correlation needs a {dim!r} coordinate holding the lead times")
+    require_finite(correlation, "correlation")
+    times = np.asarray(correlation[dim].values, dtype=float)
+    if times.size > 1 and not np.all(np.diff(times) > 0):
+        raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")
+    if not 0 < confidence < 1:
+        raise DataError(f"confidence must be in (0, 1) (got {confidence})")
+    levels = np.asarray(thresholds, dtype=float).reshape(-1)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    size = correlation.sizes[sample_dim]
+    indices = rng.integers(0, size, size=(num_resamples, size))
+    estimate, lower, upper = xr.apply_ufunc(
+        _mean_curve_kernel, single_chunk(correlation, [sample_dim, dim]),
+        input_core_dims=[[sample_dim, dim]], output_core_dims=[[THRESHOLD]] * 3,
+        kwargs={"times": times, "thresholds": levels, "indices": indices,
+                "confidence": confidence},
+        dask="parallelized", output_dtypes=[float] * 3,
+        dask_gufunc_kwargs={"output_sizes": {THRESHOLD: levels.size}})
+    out = xr.Dataset({"estimate": estimate, "lower": lower, "upper": upper})
+    attrs = {"units": correlation[dim].attrs.get("units", "t.u."), "confidence": confidence,
+             "num_resamples": num_resamples}
+    return out.assign_coords({THRESHOLD: levels}).assign_attrs(attrs)

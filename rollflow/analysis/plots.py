@@ -142,7 +142,9 @@ def plot_correlation(correlation: xr.DataArray, *, thresholds: Sequence[float] =
 
 
 def plot_spread_skill(scores: xr.Dataset, *, dim: str = LEAD_TIME, ax=None) -> Figure:
-    """Ensemble-mean RMSE and spread vs `dim`, from `spread_skill` (other dims summarised)."""
+    """Ensemble-mean RMSE and spread vs `dim`, from `spread_skill` (other dims summarised);
+    with a `spread_skill` variable also the ratio on a right-hand axis, a dashed line at
+    1 marking a calibrated ensemble."""
     for name in ("rmse", "spread"):
         if name not in scores:
             raise DataError(f"scores need a {name!r} variable (from spread_skill)")
@@ -152,6 +154,19 @@ def plot_spread_skill(scores: xr.Dataset, *, dim: str = LEAD_TIME, ax=None) -> F
     _draw_curves(ax, data, dim, "score")
     ax.set_xlabel(f"{dim} (t.u.)")
     ax.set_ylabel("vorticity (1/t.u.)")
+    if "spread_skill" in scores:
+        right = ax.twinx()
+        ratio = scores.spread_skill
+        extra = [d for d in ratio.dims if d != dim]
+        ratio = ratio.mean(extra) if extra else ratio
+        right.plot(ratio[dim].values, ratio.values, color="0.3", lw=1.2,
+                   label="spread/skill (right)")
+        right.axhline(1.0, color="0.3", ls="--", lw=0.8, label="calibrated (ratio 1)")
+        right.set_ylabel("spread–skill ratio")
+        right.set_ylim(0.0, max(1.5, float(np.nanmax(ratio.values)) * 1.1))
+        lines = ax.get_legend_handles_labels()
+        more = right.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
     return fig
 
 

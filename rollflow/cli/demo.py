@@ -114,11 +114,11 @@ def _forecasts(config: DemoConfig, out: Path) -> dict[str, Any]:
 
 def _report(runs: dict[str, Any], out: Path) -> None:
     from rollflow.analysis import plot_correlation, save_figure
-    from rollflow.analysis.scores import forecast_scores
+    from rollflow.analysis.skill import headline_skill
     from rollflow.cli.evaluate import summary_lines, write_figures
 
     truth = runs["truth"]
-    scores = {name: forecast_scores(runs[name], truth, num_resamples=200).compute()
+    scores = {name: headline_skill(runs[name], truth, num_resamples=200).compute()
               for name in ("model", "solver")}
     for name, label in (("model", "rolling diffusion (demo model)"),
                         ("solver", f"solver at {truth.sizes['x']}² from the same state")):

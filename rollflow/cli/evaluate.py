@@ -1,7 +1,7 @@
 """`rollflow evaluate FORECAST --truth STORE [--out METRICS] [--figures DIR]`.
 
-Thin: open both stores, call `rollflow.analysis.scores.forecast_scores`, print a summary
-table, save the scores (zarr or netCDF) and, on request, the standard figures.
+Thin: open both stores, call `rollflow.analysis.skill.headline_skill`, print a summary
+table (decorrelation of the ensemble mean and of single members as labelled rows), save the scores (zarr or netCDF) and, on request, the standard figures.
 """
 
 from __future__ import annotations
@@ -28,24 +28,37 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+READINGS = (("mean", "ensemble mean"), ("member", "single member"))
+
+
 def summary_lines(scores) -> list[str]:
-    """Human-readable summary of `forecast_scores` output."""
-    lines = [f"members: {scores.attrs['num_members']}, samples: "
-             f"{scores.sizes['sample']}, lead times: {scores.sizes['time']}"]
+    """Human-readable summary of `rollflow.analysis.skill.headline_skill` output.
+
+    Decorrelation times come in two labelled rows per threshold: the first crossing of the
+    sample-mean correlation of the ensemble mean, and the same reading of single members
+    (averaged over members); both count lead 0 as ρ = 1 and interpolate.
+    """
+    members = scores.attrs["num_members"]
+    lines = [f"members: {members}, samples: {scores.sizes['sample']}, lead times: "
+             f"{scores.sizes['time']}"]
     for threshold in scores["threshold"].values:
         sel = {"threshold": threshold}
-        est, lo, hi = (float(scores[f"decorrelation_{k}"].sel(sel))
-                       for k in ("estimate", "lower", "upper"))
-        lines.append(f"decorrelation time (ρ < {threshold:.2f}): {est:.2f} t.u. "
-                     f"[95% CI {lo:.2f}, {hi:.2f}]")
+        for key, label in READINGS if members > 1 else READINGS[:1]:
+            est, lo, hi = (float(scores[f"decorrelation_{key}_{k}"].sel(sel))
+                           for k in ("estimate", "lower", "upper"))
+            lines.append(f"decorrelation time (ρ < {threshold:.2f}), {label}: {est:.2f} t.u. "
+                         f"[95% CI {lo:.2f}, {hi:.2f}]")
     lead = scores["lead_time"].values if "lead_time" in scores.coords else scores["time"].values
     for i in sorted({0, len(lead) // 2, len(lead) - 1}):
-        row = f"lead {lead[i]:.2f} t.u.: ρ(ens. mean) {float(scores.ensemble_mean_correlation.isel(time=i).mean()):.3f}"
+        row = (f"lead {lead[i]:.2f} t.u.: ρ(ens. mean) "
+               f"{float(scores.ensemble_mean_correlation.isel(time=i).mean()):.3f}")
         row += f", RMSE {float(scores.rmse.isel(time=i)):.3f}"
         if "spread_skill" in scores:
             row += (f", spread/skill {float(scores.spread_skill.isel(time=i)):.2f}"
                     f", CRPS {float(scores.crps.isel(time=i)):.3f}")
         lines.append(row)
+    if members == 1:
+        lines.append("spread, spread–skill and CRPS need ≥ 2 members (this forecast has 1)")
     lines.append(f"log-spectral error of time-mean E(k): {float(scores.log_spectral_error):.3f}")
     return lines
 
@@ -82,13 +95,13 @@ def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rollflow.analysis.scores import forecast_scores
+    from rollflow.analysis.skill import headline_skill
     from rollflow.conventions import VORTICITY
     from rollflow.store import open_trajectories, save_dataset
 
     forecast = open_trajectories(args.forecast, validate=False)[VORTICITY].load()
     truth = open_trajectories(args.truth)[VORTICITY]
-    scores = forecast_scores(forecast, truth, seed=args.seed).compute()
+    scores = headline_skill(forecast, truth, seed=args.seed).compute()
     for line in summary_lines(scores):
         print(line)
     if args.out:

@@ -15,10 +15,13 @@ from rollflow.errors import ConfigError
 __all__ = ["DiffusionConfig", "MODES"]
 
 MODES = ("rolling", "standard", "deterministic")
+TARGETS = ("field", "increment")
+LOSS_WEIGHTINGS = ("v", "min_snr")
 
 _INT_FIELDS = ("num_context", "window_size", "steps_per_shift")
 _OPTIONAL_INT_FIELDS = ("init_steps", "standard_steps")
-_FLOAT_FIELDS = ("init_probability", "logsnr_min", "logsnr_max", "logsnr_shift", "eta")
+_FLOAT_FIELDS = ("init_probability", "logsnr_min", "logsnr_max", "logsnr_shift", "eta",
+                 "min_snr_gamma")
 
 
 def _require(condition: bool, field: str, allowed: str, value: Any) -> None:
@@ -47,6 +50,13 @@ class DiffusionConfig:
         standard_steps: N, steps per window of the standard sampler; None → W·K (equal
             network calls per emitted frame as rolling).
         eta: η ∈ [0, 1]; 0 = deterministic DDIM, 1 = ancestral, in between interpolates.
+        target: what the window slots hold (`rollflow.diffusion.target`): "field" (the
+            frames) or "increment" (each frame minus the last context frame). For the
+            deterministic mode, "increment" makes the output a residual on the last frame.
+        loss_weighting: weight of each frame's v-MSE: "v" (1, i.e. x-MSE weighted by
+            SNR + 1) or "min_snr" (min(SNR, γ)/(SNR + 1), i.e. x-MSE weighted by
+            min(SNR, γ); Hang et al. 2023). Diffusion modes only.
+        min_snr_gamma: γ > 0 of "min_snr".
     """
 
     mode: Literal["rolling", "standard", "deterministic"] = "rolling"
@@ -60,6 +70,9 @@ class DiffusionConfig:
     init_steps: int | None = None
     standard_steps: int | None = None
     eta: float = 0.0
+    target: Literal["field", "increment"] = "field"
+    loss_weighting: Literal["v", "min_snr"] = "v"
+    min_snr_gamma: float = 5.0
 
     def __post_init__(self) -> None:
         _require(self.mode in MODES, "mode", f"one of {', '.join(map(repr, MODES))}", self.mode)
@@ -78,6 +91,11 @@ class DiffusionConfig:
         _require(0.0 <= self.init_probability <= 1.0, "init_probability", "in [0, 1]",
                  self.init_probability)
         _require(0.0 <= self.eta <= 1.0, "eta", "in [0, 1]", self.eta)
+        _require(self.target in TARGETS, "target", f"one of {', '.join(map(repr, TARGETS))}",
+                 self.target)
+        _require(self.loss_weighting in LOSS_WEIGHTINGS, "loss_weighting",
+                 f"one of {', '.join(map(repr, LOSS_WEIGHTINGS))}", self.loss_weighting)
+        _require(self.min_snr_gamma > 0, "min_snr_gamma", "> 0", self.min_snr_gamma)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
 

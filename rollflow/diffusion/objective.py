@@ -10,14 +10,20 @@ Diffusion modes (v-prediction, see `rollflow.diffusion.denoiser`):
 Each window frame is noised at its own τ: z = α x + σ ε, and the loss is the per-frame
 MSE between v̂ and v = α ε − σ x (mean over pixels).
 
-Weighting (a choice): unit weight on the v-MSE. Since x − x̂ = σ (v̂ − v), this equals the
-x-MSE weighted by 1/σ² = 1 + exp(λ) ("SNR + 1"). Frames whose local time is clipped at
+Weighting (`loss_weighting`): "v" is unit weight on the v-MSE. Since x − x̂ = σ (v̂ − v),
+this equals the x-MSE weighted by 1/σ² = 1 + exp(λ) ("SNR + 1"). "min_snr" multiplies the
+v-MSE by min(SNR, γ)/(SNR + 1), i.e. weights the x-MSE by min(SNR, γ). Frames whose local time is clipped at
 τ = 1 (init map, pure noise, nothing to learn) carry weight 0 and are excluded with
 `where`, so even non-finite outputs there cannot leak into the loss. The loss is the mean
 over the frames with nonzero weight in the batch (every example has at least slot 0).
 
+The window is first encoded in the config's `target` space (`rollflow.diffusion.target`):
+the frames themselves, or their increments over the last context frame.
+
 Deterministic mode: window slots are input as zeros with log_snr = λ_min and
-is_context False; the loss is the MSE of the network output against the clean window.
+is_context False; the loss is the MSE of the network output against the clean window (in
+target space: for "increment" the output is a residual on the last context frame). Each
+slot is told apart by the backbone (per-slot output channels or a per-frame embedding).
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ from rollflow.diffusion.denoiser import Network, network_inputs, v_target
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.schedule import CosineSchedule
+from rollflow.diffusion.target import encode
 from rollflow.errors import DataError
 
 __all__ = [
     "Objective", "DiffusionObjective", "DeterministicObjective", "make_objective",
-    "sample_local_times", "add_noise", "frame_weights",
+    "sample_local_times", "add_noise", "frame_weights", "snr_weights",
 ]
 
 
@@ -100,6 +107,16 @@ def frame_weights(tau: Tensor) -> Tensor:
     return (tau < 1.0).to(tau.dtype)
 
 
+def snr_weights(log_snr: Tensor, weighting: str, gamma: float) -> Tensor:
+    """Multiplier of each frame's v-MSE: 1 ("v") or min(SNR, γ)/(SNR + 1) ("min_snr")."""
+    if weighting == "v":
+        return torch.ones_like(log_snr)
+    if weighting == "min_snr":
+        snr = torch.exp(log_snr)
+        return torch.clamp(snr, max=gamma) / (snr + 1.0)
+    raise ValueError(f"unknown loss weighting {weighting!r}")
+
+
 def _split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tensor]:
     """(context (B, C, H, W), window (B, W, H, W)); DataError on a wrong frame count."""
     expected = config.num_context + config.window_size
@@ -137,6 +154,7 @@ class DiffusionObjective:
              generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
         """Scalar loss and stats (loss, mean_tau, fraction_init, fraction_weighted)."""
         context, window = _split_frames(frames, self.config)
+        window = encode(window, context, self.config.target)
         tau, use_init = sample_local_times(
             frames.shape[0], window_size=self.config.window_size, mode=self.config.mode,
             init_probability=self.config.init_probability, device=frames.device,
@@ -149,7 +167,8 @@ class DiffusionObjective:
         v_hat = _window_output(network, x, lam, is_context, self.config.num_context)
         mse = _per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
         weight = frame_weights(tau)
-        loss = torch.where(weight > 0, weight * mse, 0.0).sum() / weight.sum()
+        scale = snr_weights(log_snr, self.config.loss_weighting, self.config.min_snr_gamma)
+        loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / weight.sum()
         stats = {"loss": loss.item(), "mean_tau": tau.mean().item(),
                  "fraction_init": use_init.to(tau.dtype).mean().item(),
                  "fraction_weighted": weight.mean().item()}
@@ -169,6 +188,7 @@ class DeterministicObjective:
              generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
         """Scalar loss and stats (loss); `generator` is unused (no randomness)."""
         context, window = _split_frames(frames, self.config)
+        window = encode(window, context, self.config.target)
         log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
                              device=window.device)
         x, lam, is_context = network_inputs(context, torch.zeros_like(window), log_snr,

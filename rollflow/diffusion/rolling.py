@@ -11,6 +11,10 @@ Window of W slots behind n_ctx clean context frames; slot w = 0 is the next fram
 3. Roll: K steps of t from 1 to 0 on the rolling map τ_w = (w + t)/W, each one network
    call and one DDIM/ancestral update of every slot from τ_w(t) to τ_w(s); back to 2.
 
+Target: the window holds the config's `target` values (`rollflow.diffusion.target`); an
+emitted slot is decoded against the context, and with the "increment" target the slots
+left in the window are rebased on the emitted frame (exact, the noise is untouched).
+
 Ending (a choice): the sampler keeps rolling until num_frames frames are emitted and
 discards the partly denoised frames left in the window, so every frame beyond the first
 W gets its full W·K updates and the output does not depend on num_frames (a longer run
@@ -28,6 +32,7 @@ from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.sampling import (
     ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
 )
+from rollflow.diffusion.target import decode, rebase
 
 __all__ = ["RollingSampler"]
 
@@ -51,14 +56,19 @@ class RollingSampler(SamplerBase):
         emitted: list[Tensor] = []
         window = fresh_noise(context, cfg.window_size, generator)
         window = self.phase(denoiser, context, window, "init", cfg.num_init_steps, generator)
+        remaining_tau = local_times(torch.zeros((), dtype=context.dtype, device=context.device),
+                                    cfg.window_size, "rolling")[1:]
         while True:
-            emitted.append(window[:, 0])
-            context = torch.cat([context, window[:, :1]], dim=1)[:, -cfg.num_context:]
+            frame = decode(window[:, :1], context, cfg.target)
+            emitted.append(frame[:, 0])
+            context = torch.cat([context, frame], dim=1)[:, -cfg.num_context:]
             if progress is not None:
                 progress(len(emitted))
             if len(emitted) == num_frames:
                 break
-            window = torch.cat([window[:, 1:], fresh_noise(context, 1, generator)], dim=1)
+            rest = rebase(window[:, 1:], remaining_tau, window[:, :1], self.schedule,
+                          cfg.target)
+            window = torch.cat([rest, fresh_noise(context, 1, generator)], dim=1)
             window = self.phase(denoiser, context, window, "rolling",
                                 cfg.steps_per_shift, generator)
         return torch.stack(emitted, dim=1)

@@ -3,6 +3,8 @@
 Standard: the whole window of W frames shares one τ; N = `standard_steps` steps from
 τ = 1 to 0 (uniform in τ) give W clean frames; the next block is conditioned on the last
 n_ctx frames. Blocks repeat until num_frames are out; the last block is truncated.
+Both samplers work in the config's `target` space and decode each block against its
+context (`rollflow.diffusion.target`).
 Cost: N per block, N/W network calls per frame (equal to rolling's K when N = W·K).
 
 Deterministic: the network maps context (+ W zero frames at log_snr = λ_min) to the W
@@ -21,6 +23,7 @@ from rollflow.diffusion.denoiser import Denoiser
 from rollflow.diffusion.sampling import (
     ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
 )
+from rollflow.diffusion.target import decode
 
 __all__ = ["StandardSampler", "DeterministicSampler"]
 
@@ -61,7 +64,7 @@ class StandardSampler(_BlockSampler):
         grid = time_grid(self.config.num_standard_steps, context)
         for t, s in zip(grid[:-1], grid[1:]):
             window = self.step(denoiser, context, window, t, s, generator)
-        return window
+        return decode(window, context, self.config.target)
 
     def step(self, denoiser: Denoiser, context: Tensor, window: Tensor, tau_t: Tensor,
              tau_s: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -85,4 +88,4 @@ class DeterministicSampler(_BlockSampler):
         zeros = torch.zeros(shape, device=context.device, dtype=context.dtype)
         log_snr = torch.full(shape[:2], self.config.logsnr_min, device=context.device,
                              dtype=context.dtype)
-        return denoiser.raw(context, zeros, log_snr)
+        return decode(denoiser.raw(context, zeros, log_snr), context, self.config.target)

@@ -108,7 +108,9 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
     Returns:
         Dataset with `vorticity` (sample, member, time, x, y), coords `time` (continuing the
         truth's time axis), `lead_time` (along `time`), and attrs recording the model,
-        sampler settings, seed, network calls and wall seconds per emitted frame.
+        sampler settings, seed, network calls and wall seconds per emitted frame (whole
+        forecast), and `forecast_seconds_per_time_unit`: wall seconds per simulated t.u.
+        per trajectory (one member of one sample), comparable with the solvers'.
     """
     _check_truth(truth)
     truth = truth.transpose(SAMPLE, TIME, X, Y)
@@ -166,6 +168,8 @@ def _to_dataset(values: np.ndarray, truth: xr.DataArray, spec_attrs: dict[str, A
         "forecast_batch_size": settings.batch_size,
         "forecast_network_calls_per_frame": calls_per_frame,
         "forecast_seconds_per_frame": seconds_per_frame,
+        "forecast_seconds_per_time_unit": seconds_per_frame / (stride * dt) / values.shape[0]
+        / settings.num_members,
     })
     da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
                       coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})

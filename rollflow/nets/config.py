@@ -24,6 +24,11 @@ class UNetConfig:
     """Periodic U-Net over a window of frames.
 
     Attributes:
+        window_encoding: how the window's frames enter the network:
+            "frames" — `PeriodicUNet`, every frame a separate 2D pass (F passes per call)
+            that exchange information through temporal mixers; "channels" —
+            `StackedUNet`, the frames stacked as the channels of one 2D pass (one pass per
+            call; `temporal_mixing` is then unused).
         base_channels: feature channels at full resolution (≥ 1).
         channel_multipliers: one entry per resolution level; level i has
             base_channels · channel_multipliers[i] channels. There are
@@ -43,6 +48,7 @@ class UNetConfig:
         dropout: dropout probability inside residual blocks, in [0, 1).
     """
 
+    window_encoding: Literal["frames", "channels"] = "frames"
     base_channels: int = 32
     channel_multipliers: tuple[int, ...] = (1, 2, 2)
     blocks_per_level: int = 1
@@ -55,6 +61,8 @@ class UNetConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel_multipliers", tuple(self.channel_multipliers))
+        _require(self.window_encoding in ("frames", "channels"), "window_encoding",
+                 "'frames' or 'channels'", self.window_encoding)
         _require(self.base_channels >= 1, "base_channels", "≥ 1", self.base_channels)
         _require(len(self.channel_multipliers) >= 1
                  and all(isinstance(m, int) and m >= 1 for m in self.channel_multipliers),

@@ -20,6 +20,7 @@ from torch import nn
 from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, NoiseEmbedding, ResBlock, SpatialAttention,
                                   TemporalAttention, TemporalConv3d, Upsample, circular_conv)
+from rollflow.nets.stacked import StackedUNet
 
 __all__ = ["PeriodicUNet", "build_network", "count_parameters"]
 
@@ -42,6 +43,10 @@ class PeriodicUNet(nn.Module):
         emb, groups = config.embedding_dim, config.norm_groups
         channels = config.level_channels
         self.embedding = NoiseEmbedding(emb)
+        # One learned vector per frame slot, added to the noise embedding: a slot's lead
+        # time is known even when every window slot gets the same λ and flag (the
+        # deterministic mode), not only inside the temporal attention.
+        self.frame_position = nn.Parameter(torch.randn(num_frames, emb) * 0.02)
         self.stem = circular_conv(1, channels[0])
         self.down_blocks, self.down_mixers, self.downsamplers = (nn.ModuleList(),
                                                                   nn.ModuleList(), nn.ModuleList())
@@ -88,7 +93,7 @@ class PeriodicUNet(nn.Module):
             raise ValueError(f"expected x (B, {self.num_frames}, H, W) with log_snr and "
                              f"is_context (B, {self.num_frames}); got {tuple(x.shape)}, "
                              f"{tuple(log_snr.shape)}, {tuple(is_context.shape)}")
-        emb = self.embedding(log_snr, is_context).reshape(b * f, -1)
+        emb = (self.embedding(log_snr, is_context) + self.frame_position).reshape(b * f, -1)
         hidden = self.stem(x.reshape(b * f, 1, h, w))
         skips = [hidden]
         blocks = iter(self.down_blocks)
@@ -115,8 +120,11 @@ class PeriodicUNet(nn.Module):
         return out.reshape(b, f, h, w)
 
 
-def build_network(config: UNetConfig, num_frames: int) -> PeriodicUNet:
-    """The denoiser for windows of `num_frames` frames (context + window)."""
+def build_network(config: UNetConfig, num_frames: int) -> nn.Module:
+    """The denoiser for windows of `num_frames` frames (context + window): `PeriodicUNet`
+    for `window_encoding = "frames"`, `StackedUNet` for "channels"."""
+    if config.window_encoding == "channels":
+        return StackedUNet(config, num_frames)
     return PeriodicUNet(config, num_frames)
 
 

@@ -12,6 +12,7 @@ from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset,
                                     compute_norm_stats, split_samples)
 from rollflow.training.loop import learning_rate, train
 from rollflow.training.metrics import MetricsLog, plot_loss_curve
+from rollflow.training.probe import StepCost, step_cost, steps_for_budget
 from rollflow.training.trained import TrainedModel, load_trained
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "NormStats", "WindowDataset", "StepBatchSampler", "compute_norm_stats", "split_samples",
     "train", "learning_rate", "Checkpoint", "save_checkpoint", "load_checkpoint",
     "latest_checkpoint", "MetricsLog", "plot_loss_curve", "TrainedModel", "load_trained",
+    "StepCost", "step_cost", "steps_for_budget",
 ]

@@ -106,11 +106,14 @@ class DataConfig:
             store (and then fixed in the checkpoint). A store with another grid is a DataError.
         num_validation_samples: the last this many samples (by index) of the store are held
             out for validation; the others train. 0 → no validation.
+        num_train_samples: train on only the first this many of the remaining samples
+            (a data-size ablation); None → all of them.
         frame_stride: use every `frame_stride`-th saved frame (model Δt = stride · save_interval).
     """
 
     grid_size: int | None = None
     num_validation_samples: int = 1
+    num_train_samples: int | None = None
     frame_stride: int = 1
 
     def __post_init__(self) -> None:
@@ -119,6 +122,8 @@ class DataConfig:
                  self.grid_size)
         _require(c, self.num_validation_samples >= 0, "num_validation_samples", "≥ 0",
                  self.num_validation_samples)
+        _require(c, self.num_train_samples is None or self.num_train_samples >= 1,
+                 "num_train_samples", "≥ 1 or omitted", self.num_train_samples)
         _require(c, self.frame_stride >= 1, "frame_stride", "≥ 1", self.frame_stride)
 
 

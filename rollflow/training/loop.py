@@ -7,9 +7,14 @@ the end) a checkpoint is written; every `validate_every` steps the EMA weights a
 on fixed validation windows with fixed noise. Because nothing depends on iterator or RNG
 history, a run resumed from a checkpoint continues bit-identically on deterministic CPU.
 
-Ctrl-C (SIGINT, main thread): the current step completes, a checkpoint is written and
-KeyboardInterrupt is raised — no finished step is lost. A second Ctrl-C interrupts at once
-(a checkpoint is still written if no update was half-applied).
+Ctrl-C (SIGINT, main thread) or SIGTERM (`kill`, the end of a background session): the
+current step completes, a checkpoint is written and KeyboardInterrupt is raised — no
+finished step is lost. A second signal interrupts at once (a checkpoint is still written if
+no update was half-applied).
+
+Cost accounting: the process CPU time spent in the loop (steps, validation, checkpoints;
+all threads) accumulates across resumes in `RunState.cpu_seconds`, is saved in every
+checkpoint's info and logged with each "train" record, next to the samples seen.
 """
 
 from __future__ import annotations
@@ -52,11 +57,11 @@ def _autocast(device: torch.device):
 
 
 class _InterruptGuard:
-    """First SIGINT sets `requested`; the second raises KeyboardInterrupt immediately."""
+    """First SIGINT/SIGTERM sets `requested`; the second raises KeyboardInterrupt at once."""
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
@@ -65,12 +70,14 @@ class _InterruptGuard:
 
     def __enter__(self) -> "_InterruptGuard":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous = {}
 
 
 @torch.no_grad()
@@ -135,7 +142,8 @@ def _checkpoint(state: RunState) -> Path:
         state.run_dir, step=state.step, config=state.config, stats=state.stats,
         model=state.network.state_dict(), ema=state.ema.state_dict(),
         optimizer=state.optimizer.state_dict(),
-        info={**state.info, "data_position": {"epoch": epoch, "offset": offset}})
+        info={**state.info, "data_position": {"epoch": epoch, "offset": offset},
+              "cpu_seconds": state.cpu_seconds, "samples_seen": state.samples_seen})
     prune_checkpoints(state.run_dir, state.config.intervals.keep_checkpoints)
     state.saved_step = state.step
     plot_loss_curve(state.log.read(), state.run_dir / "loss.png",
@@ -152,25 +160,40 @@ def _loader(state: RunState) -> Iterator[torch.Tensor]:
     return iter(loader)
 
 
-def _summary(window: list[dict[str, Any]], step: int, seconds: float, batch: int) -> dict:
+def _summary(window: list[dict[str, Any]], state: RunState, seconds: float) -> dict:
     keys = [k for k, v in window[0].items() if isinstance(v, (int, float))]
     record = {k: float(np.mean([w[k] for w in window])) for k in keys}
     rate = len(window) / max(seconds, 1e-9)
-    return {"kind": "train", "step": step, **record, "lr": window[-1]["lr"],
-            "steps_per_s": rate, "samples_per_s": rate * batch}
+    return {"kind": "train", "step": state.step, **record, "lr": window[-1]["lr"],
+            "steps_per_s": rate, "samples_per_s": rate * state.config.optim.batch_size,
+            "samples_seen": state.samples_seen, "cpu_seconds": state.cpu_seconds}
+
+
+class _CpuClock:
+    """Adds the process CPU time since the last `tick` to `state.cpu_seconds`."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state, self.last = state, time.process_time()
+
+    def tick(self) -> None:
+        now = time.process_time()
+        self.state.cpu_seconds += now - self.last
+        self.last = now
 
 
 def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
-    intervals, batch = state.config.intervals, state.config.optim.batch_size
+    intervals = state.config.intervals
     batches, window, tick = _loader(state), [], time.perf_counter()
+    clock = _CpuClock(state)
     with _InterruptGuard() as guard:
         try:
             while state.step < end:
                 metrics = _train_step(state, next(batches))
+                clock.tick()
                 window.append(metrics)
                 yield {"kind": "step", "step": state.step, **metrics}
                 if state.step % intervals.log_every == 0 or state.step == end:
-                    record = _summary(window, state.step, time.perf_counter() - tick, batch)
+                    record = _summary(window, state, time.perf_counter() - tick)
                     state.log.append(record)
                     window, tick = [], time.perf_counter()
                     yield record
@@ -178,6 +201,7 @@ def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
                         and state.step % intervals.validate_every == 0):
                     record = {"kind": "validation", "step": state.step,
                               "val_loss": validation_loss(state)}
+                    clock.tick()
                     state.log.append(record)
                     yield record
                 if state.step % intervals.checkpoint_every == 0 or guard.requested:

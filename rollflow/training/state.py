@@ -61,6 +61,12 @@ class RunState:
     step: int = 0
     saved_step: int = -1
     in_commit: bool = False
+    cpu_seconds: float = 0.0  # process CPU time spent in the training loop, all sessions
+
+    @property
+    def samples_seen(self) -> int:
+        """Training windows drawn so far: completed steps × batch size."""
+        return self.step * self.config.optim.batch_size
 
 
 def _open_data(config: TrainConfig, data_path: str | Path) -> tuple[Any, int]:
@@ -115,6 +121,12 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
     vorticity, grid = _open_data(config, data_path)
     train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],
                                                config.data.num_validation_samples)
+    wanted = config.data.num_train_samples
+    if wanted is not None:
+        if wanted > len(train_samples):
+            raise DataError(f"data.num_train_samples = {wanted} but the store has only "
+                            f"{len(train_samples)} training samples")
+        train_samples = train_samples[:wanted]
     info = {"grid_size": grid, "train_samples": train_samples,
             "validation_samples": val_samples, "frame_stride": config.data.frame_stride,
             "data_path": str(data_path)}
@@ -152,4 +164,5 @@ def _restore(state: RunState, ckpt: Checkpoint) -> None:
     except (RuntimeError, KeyError, ValueError) as err:
         raise CheckpointError(f"{ckpt.path}: tensors do not fit the network ({err})") from None
     state.step = state.saved_step = ckpt.step
+    state.cpu_seconds = float(ckpt.info.get("cpu_seconds", 0.0))
     state.log.truncate_after(ckpt.step)

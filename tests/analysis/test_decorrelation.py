@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rollflow.analysis import bootstrap_ci, decorrelation_time
+from rollflow.analysis import bootstrap_ci, decorrelation_time, mean_curve_decorrelation
 from rollflow.errors import DataError
 
 
@@ -79,3 +79,50 @@ def test_bad_curves():
         decorrelation_time(_curve(np.ones(3)), dim="lead_time")
     with pytest.raises(DataError, match="NaN"):
         bootstrap_ci(xr.DataArray([1.0, np.nan], dims="sample"), seed=0)
+
+
+def _samples(rows, dt=0.2):
+    values = np.asarray(rows, dtype=float)
+    t = (np.arange(values.shape[-1]) + 1) * dt          # saved leads start at dt, not 0
+    return xr.DataArray(values, dims=("sample", "lead_time"), coords={"lead_time": t})
+
+
+def test_mean_curve_crossing_of_linear_curves_is_exact():
+    t = (np.arange(50) + 1) * 0.2
+    rho = _samples([1 - 0.05 * t, 1 - 0.1 * t])
+    out = mean_curve_decorrelation(rho, dim="lead_time", num_resamples=200)
+    # mean curve 1 − 0.075 t crosses c at (1 − c)/0.075
+    np.testing.assert_allclose(out.estimate.values, np.array([0.05, 0.1, 0.2]) / 0.075)
+    # resampling two samples: either curve alone or their mean
+    assert (out.lower.values >= np.array([0.05, 0.1, 0.2]) / 0.1 - 1e-9).all()
+    assert (out.upper.values <= np.array([0.05, 0.1, 0.2]) / 0.05 + 1e-9).all()
+    assert (out.lower <= out.estimate).all() and (out.estimate <= out.upper).all()
+
+
+def test_mean_curve_counts_lead_zero_as_perfect():
+    """A curve already below c at the first saved lead crosses between lead 0 (ρ = 1) and
+    that lead, not at the lead itself."""
+    rho = _samples([[0.7, 0.6, 0.5]] * 3)
+    out = mean_curve_decorrelation(rho, thresholds=[0.85], dim="lead_time", num_resamples=50)
+    np.testing.assert_allclose(out.estimate.values, [0.1])     # (1 − 0.85)/(1 − 0.7) · 0.2
+    assert decorrelation_time(rho.isel(sample=0), dim="lead_time",
+                              thresholds=[0.85]).values[0] == pytest.approx(0.2)
+
+
+def test_mean_curve_differs_from_mean_of_crossings_and_keeps_other_dims():
+    t = (np.arange(20) + 1) * 0.2
+    fast, slow = np.exp(-t / 1.0), np.exp(-t / 10.0)
+    rho = _samples([fast, slow]).expand_dims(member=3)
+    out = mean_curve_decorrelation(rho, thresholds=[0.8], dim="lead_time", num_resamples=50)
+    assert out.estimate.dims == ("member", "threshold")
+    per_sample = -np.log(0.8) * np.array([1.0, 10.0])
+    mean_curve = out.estimate.isel(member=0).values[0]
+    assert per_sample[0] < mean_curve < per_sample.mean()
+
+
+def test_mean_curve_never_crossing_is_inf_and_rejects_nan():
+    rho = _samples([[0.99] * 5, [0.98] * 5])
+    assert np.isposinf(mean_curve_decorrelation(rho, dim="lead_time", num_resamples=20)
+                       .estimate.values).all()
+    with pytest.raises(DataError, match="non-finite"):
+        mean_curve_decorrelation(rho.where(rho > 0.985), dim="lead_time")

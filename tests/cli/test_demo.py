@@ -104,7 +104,7 @@ def test_forecast_and_evaluate_commands(demo_dir, tmp_path, capsys):
     assert main(["evaluate", str(fc), "--truth", str(out / "test.zarr"),
                  "--out", str(metrics), "--figures", str(tmp_path / "figs")]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"decorrelation time \(ρ < 0.80\): ", printed)
+    assert re.search(r"decorrelation time \(ρ < 0.80\), ensemble mean: ", printed)
     assert (tmp_path / "figs" / "spread_skill.png").exists()
     scores = open_trajectories(metrics, validate=False)
     assert set(scores.correlation.dims) == {"sample", "member", "time"}

@@ -9,6 +9,9 @@ the logSNR the frame was given (`log`) and the z it carried and the noise ε = (
 that z implies (`states`). A sampler that puts a frame's z into the wrong slot still emits
 the truth (x̂ is exact whatever z is), but breaks the noise a frame carries: with η = 0 the
 implied ε of a frame must stay constant over its whole lifetime.
+
+With target="increment" the slots hold the change since the last context frame the
+network is given (`rollflow.diffusion.target`), so the oracle answers for truth − context[-1].
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ class OffTrajectory(AssertionError):
 
 class TrajectoryOracle:
     def __init__(self, trajectory: torch.Tensor, num_context: int, offset: int = 0,
-                 predict: str = "v"):
+                 predict: str = "v", target: str = "field"):
         self.trajectory = trajectory          # (B, T, H, W)
         self.predict = predict                # "v" (diffusion) or "x" (deterministic)
+        self.target = target                  # "field" or "increment"
         self.num_context = num_context
         self.offset = offset
         self.calls = 0
@@ -52,6 +56,8 @@ class TrajectoryOracle:
             for slot in range(x.shape[1] - size):
                 index = start + slot + self.offset
                 truth = self.trajectory[row, index]
+                if self.target == "increment":
+                    truth = truth - x[row, size - 1]
                 lam = log_snr[row, size + slot]
                 alpha, sigma = torch.sigmoid(lam).sqrt(), torch.sigmoid(-lam).sqrt()
                 eps = (x[row, size + slot] - alpha * truth) / sigma

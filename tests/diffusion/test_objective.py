@@ -152,3 +152,17 @@ def test_wrong_frame_count_and_wrong_output_shape():
         objective.loss(zero_net, torch.zeros(2, 5, 4, 4))
     with pytest.raises(ValueError, match="network returned shape"):
         objective.loss(lambda x, s, c: x[:, 1:], torch.zeros(2, 6, 4, 4))
+
+
+def test_min_snr_weights_cap_the_x_weight():
+    """min_snr: the v-MSE weight is min(SNR, γ)/(SNR + 1), so the implied x-MSE weight
+    (× (SNR + 1)) equals min(SNR, γ): SNR below γ unchanged, above it capped at γ."""
+    from rollflow.diffusion.objective import snr_weights
+
+    lam = torch.linspace(-10.0, 10.0, 41)
+    snr = torch.exp(lam)
+    x_weight = snr_weights(lam, "min_snr", 5.0) * (snr + 1.0)
+    torch.testing.assert_close(x_weight, torch.clamp(snr, max=5.0))
+    assert torch.equal(snr_weights(lam, "v", 5.0), torch.ones_like(lam))
+    with pytest.raises(ValueError, match="weighting"):
+        snr_weights(lam, "edm", 5.0)

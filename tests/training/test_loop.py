@@ -139,3 +139,43 @@ def test_learning_rate_schedule():
     assert learning_rate(optim, 9) == pytest.approx(1.0)
     assert learning_rate(optim, 55) == pytest.approx(0.5)
     assert learning_rate(optim, 100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_sigterm_checkpoints_like_ctrl_c(uninterrupted, tmp_path):
+    """A background run killed with SIGTERM (session end, `kill`) keeps its last step."""
+    store, full = uninterrupted
+    config = _dropout_config()
+    with pytest.raises(KeyboardInterrupt):
+        for record in train(config, store, tmp_path / "term"):
+            if record["kind"] == "step" and record["step"] == 7:
+                signal.raise_signal(signal.SIGTERM)
+    assert _tensors(tmp_path / "term")[0] == 7
+    list(train(config, store, tmp_path / "term", resume=True))
+    _assert_identical(_tensors(full)[1], _tensors(tmp_path / "term")[1])
+
+
+def test_cpu_time_and_samples_accumulate_across_resume(store, tmp_path):
+    config = tiny_config("rolling")
+    run = tmp_path / "run"
+    list(train(config, store, run, stop_at=4))
+    first = load_checkpoint(latest_checkpoint(run)).info
+    assert first["samples_seen"] == 4 * config.optim.batch_size and first["cpu_seconds"] > 0
+    records = list(train(config, store, run, resume=True))
+    last = load_checkpoint(latest_checkpoint(run)).info
+    assert last["samples_seen"] == 12 * config.optim.batch_size
+    assert last["cpu_seconds"] > first["cpu_seconds"]
+    logged = [r for r in records if r["kind"] == "train"]
+    assert logged[0]["cpu_seconds"] >= first["cpu_seconds"]
+    assert [r["samples_seen"] for r in logged] == sorted(r["samples_seen"] for r in logged)
+
+
+def test_num_train_samples_limits_the_training_set(tmp_path):
+    store = write_store(tmp_path / "four.zarr", travelling_waves(4, 12, 16))
+    base = tiny_config("rolling")
+    first = next(train(base, store, tmp_path / "all"))
+    limited = base.replace(data=DataConfig(num_validation_samples=1, num_train_samples=1))
+    one = next(train(limited, store, tmp_path / "one"))
+    assert first["train_windows"] == 3 * one["train_windows"]
+    with pytest.raises(DataError, match="num_train_samples = 5"):
+        train(base.replace(data=DataConfig(num_validation_samples=1, num_train_samples=5)),
+              store, tmp_path / "five")

@@ -1,0 +1,141 @@
+"""Fixed-budget ablations of the KF32 rolling model, scored on the validation store.
+
+    .venv/bin/python experiments/kf32/ablate.py [--only NAME ...] [--out runs/kf32/ablations]
+
+Stages per variant (each skipped when its output exists, so the command resumes):
+cost probe (all variants side by side, first) → training for budget / cost steps →
+ensemble forecast of the validation store → headline skill → result.json. The K sweep
+re-forecasts the sweep variant at several steps per shift. summary.json collects all.
+Logic lives in rollflow (training.step_cost, forecast, analysis.headline_skill); this file
+only wires the config to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def _load_variants(path: Path) -> tuple[dict, dict]:
+    from rollflow.configio import check_keys, load_toml, merge_mappings
+
+    plan = load_toml(path)
+    check_keys(plan, ("base", "budget_cpu_minutes", "common", "evaluate", "variants"), path.name)
+    base = load_toml(HERE / plan["base"])
+    configs = {name: merge_mappings(base, plan.get("common", {}), overrides)
+               for name, overrides in plan["variants"].items()}
+    return plan, configs
+
+
+def _cost(name: str, mapping: dict, data: Path, out: Path) -> dict:
+    from rollflow.nets import build_network, count_parameters
+    from rollflow.training import step_cost, train_config_from_mapping
+
+    path = out / name / "cost.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    config = train_config_from_mapping(mapping, where=name)
+    cost = step_cost(config, data)
+    record = {"cpu_seconds_per_step": cost.cpu_seconds, "wall_seconds_per_step":
+              cost.wall_seconds, "batch_size": cost.batch_size,
+              "parameters": count_parameters(build_network(config.net, config.num_frames))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
+    print(f"[ablate] {name}: {record['cpu_seconds_per_step']:.3f} CPU s/step, "
+          f"{record['parameters'] / 1e6:.2f} M parameters", file=sys.stderr)
+    return record
+
+
+def _train(name: str, mapping: dict, steps: int, data: Path, out: Path) -> Path:
+    from rollflow.cli.train import run_training
+    from rollflow.configio import merge_mappings
+    from rollflow.training import train, train_config_from_mapping
+
+    config = train_config_from_mapping(merge_mappings(mapping, {"optim": {"total_steps": steps}}),
+                                       where=name)
+    run_dir = out / name / "run"
+    print(f"[ablate] training {name}: {steps} steps", file=sys.stderr)
+    run_training(train(config, data, run_dir, resume=True))
+    return run_dir
+
+
+def _score(run_dir: Path, validation: Path, evaluate: dict, steps_per_shift: int | None,
+           seed: int = 0) -> dict:
+    from rollflow.analysis.skill import headline_skill
+    from rollflow.conventions import VORTICITY
+    from rollflow.forecast import ForecastSettings, forecast
+    from rollflow.store import open_trajectories
+    from rollflow.training import load_trained
+    from rollflow.training.checkpoint import latest_checkpoint, load_checkpoint
+
+    model = load_trained(run_dir)
+    truth = open_trajectories(validation)
+    settings = ForecastSettings(init_index=evaluate["init_index"], num_frames=evaluate["frames"],
+                                num_members=evaluate["members"], seed=seed,
+                                batch_size=evaluate["batch_size"],
+                                steps_per_shift=steps_per_shift)
+    result = forecast(model, truth[VORTICITY].load(), settings, attrs=truth.attrs)
+    skill = headline_skill(result[VORTICITY], truth[VORTICITY], seed=seed).compute()
+    info = load_checkpoint(latest_checkpoint(run_dir)).info
+    record = {"step": model.step, "cpu_seconds": info.get("cpu_seconds"),
+              "samples_seen": info.get("samples_seen"),
+              "calls_per_frame": result.attrs["forecast_network_calls_per_frame"],
+              "seconds_per_time_unit": result.attrs["forecast_seconds_per_time_unit"],
+              "log_spectral_error": float(skill.log_spectral_error)}
+    for kind in ("mean", "member"):
+        for part in ("estimate", "lower", "upper"):
+            values = skill[f"decorrelation_{kind}_{part}"].values.tolist()
+            record[f"T_{kind}_{part}"] = dict(zip(map(str, skill.threshold.values.tolist()),
+                                                  values))
+    record["rho_at"] = dict(zip(map(str, skill.lead.values.tolist()),
+                                skill.correlation_at_leads.values.tolist()))
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plan", type=Path, default=HERE / "ablations.toml")
+    parser.add_argument("--data", type=Path, default=ROOT / "data/kf32/train.zarr")
+    parser.add_argument("--validation", type=Path, default=ROOT / "data/kf32/validation.zarr")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32/ablations")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these variants")
+    args = parser.parse_args(argv)
+    plan, configs = _load_variants(args.plan)
+    names = args.only or list(configs)
+    budget = 60.0 * float(plan["budget_cpu_minutes"])
+    costs = {name: _cost(name, configs[name], args.data, args.out) for name in names}
+    evaluate = plan["evaluate"]
+    summary = {}
+    for name in names:
+        path = args.out / name / "result.json"
+        if not path.exists():
+            steps = max(1, int(budget / costs[name]["cpu_seconds_per_step"]))
+            run_dir = _train(name, configs[name], steps, args.data, args.out)
+            record = {"variant": name, "overrides": plan["variants"][name], **costs[name],
+                      "budget_cpu_seconds": budget, "total_steps": steps,
+                      **_score(run_dir, args.validation, evaluate, None)}
+            path.write_text(json.dumps(record, indent=1))
+        summary[name] = json.loads(path.read_text())
+        print(f"[ablate] {name}: T0.8 (ens. mean) {summary[name]['T_mean_estimate']['0.8']:.2f} "
+              f"t.u.", file=sys.stderr)
+    sweep = evaluate.get("sweep_variant")
+    if sweep in names:
+        for k in evaluate.get("steps_per_shift", []):
+            path = args.out / sweep / f"sweep_K{k}.json"
+            if not path.exists():
+                path.write_text(json.dumps({"steps_per_shift": k, **_score(
+                    args.out / sweep / "run", args.validation, evaluate, k)}, indent=1))
+            summary[f"{sweep}_K{k}"] = json.loads(path.read_text())
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"[ablate] wrote {args.out / 'summary.json'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Headline skill of one forecast: the numbers a benchmark table reports, in one Dataset.
+
+Composes `forecast_scores` and `mean_curve_decorrelation`; defines no new statistic.
+Two decorrelation readings, always labelled (METHOD.md §5):
+
+- ensemble mean: the sample-mean correlation curve of the ensemble mean, its first
+  crossing (lead 0 counted as ρ = 1), bootstrap CI over samples — the benchmark headline;
+- single member: the same reading of each member's own correlation curve, averaged over
+  members (what a single deterministic trajectory would score).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from rollflow.analysis.decorrelation import DEFAULT_THRESHOLDS, mean_curve_decorrelation
+from rollflow.analysis.scores import forecast_scores
+from rollflow.conventions import LEAD_TIME, MEMBER, TIME
+
+__all__ = ["headline_skill", "correlation_at"]
+
+
+def correlation_at(curve: xr.DataArray, leads: Sequence[float]) -> xr.DataArray:
+    """A 1-D curve along `lead_time` (t.u.) linearly interpolated at `leads`, ρ(0) = 1."""
+    times = np.concatenate([[0.0], np.asarray(curve[LEAD_TIME].values, dtype=float)])
+    values = np.concatenate([[1.0], np.asarray(curve.values, dtype=float).reshape(-1)])
+    out = np.interp(np.asarray(leads, dtype=float), times, values)
+    return xr.DataArray(out, dims=("lead",), coords={"lead": list(leads)},
+                        attrs={"units": "1", "long_name": "sample-mean correlation"})
+
+
+def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
+                   thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                   leads: Sequence[float] = (0.2, 1.0, 2.0), seed: int = 0,
+                   num_resamples: int = 1000) -> xr.Dataset:
+    """Scores of a (sample, member, time, x, y) forecast against the truth.
+
+    Returns the `forecast_scores` Dataset plus
+      decorrelation_mean_{estimate,lower,upper} (threshold): ensemble-mean reading, t.u.;
+      decorrelation_member_{estimate,lower,upper} (threshold): single-member reading
+        (per-member mean-curve crossings, averaged over members; CI likewise);
+      mean_correlation (lead_time): sample-mean ρ of the ensemble mean;
+      correlation_at_leads (lead): that curve at `leads` t.u. (interpolated, ρ(0) = 1).
+    """
+    scores = forecast_scores(forecast, truth, thresholds=thresholds, seed=seed,
+                             num_resamples=num_resamples)
+    mean_rho = scores.ensemble_mean_correlation.swap_dims({TIME: LEAD_TIME})
+    member_rho = scores.correlation.swap_dims({TIME: LEAD_TIME})
+    ens = mean_curve_decorrelation(mean_rho, thresholds=thresholds, dim=LEAD_TIME, seed=seed,
+                                   num_resamples=num_resamples)
+    single = mean_curve_decorrelation(member_rho, thresholds=thresholds, dim=LEAD_TIME,
+                                      seed=seed, num_resamples=num_resamples).mean(MEMBER)
+    curve = mean_rho.mean("sample")
+    for name in ("estimate", "lower", "upper"):
+        scores[f"decorrelation_mean_{name}"] = ens[name]
+        scores[f"decorrelation_member_{name}"] = single[name]
+    scores["mean_correlation"] = curve.drop_vars(TIME, errors="ignore")
+    scores["correlation_at_leads"] = correlation_at(curve, leads)
+    return scores

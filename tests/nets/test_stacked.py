@@ -1,0 +1,104 @@
+"""StackedUNet (frames as channels): shape, periodic-shift equivariance, per-frame
+conditioning, slot identity and cost relative to the per-frame U-Net."""
+
+import pytest
+import torch
+
+from rollflow.errors import ConfigError
+from rollflow.nets import PeriodicUNet, StackedUNet, UNetConfig, build_network
+
+TINY = UNetConfig(window_encoding="channels", base_channels=8, channel_multipliers=(1, 2, 2),
+                  blocks_per_level=1, embedding_dim=16, attention_heads=2, norm_groups=4)
+NUM_FRAMES = 5  # 2 context + 3 window
+
+
+def _inputs(batch=2, size=16, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, NUM_FRAMES, size, size, generator=gen)
+    log_snr = torch.empty(batch, NUM_FRAMES).uniform_(-10, 10, generator=gen)
+    is_context = torch.zeros(batch, NUM_FRAMES, dtype=torch.bool)
+    is_context[:, :2] = True
+    return x, log_snr, is_context
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return build_network(TINY, NUM_FRAMES).eval()
+
+
+def test_build_network_dispatches_on_window_encoding(net):
+    assert isinstance(net, StackedUNet)
+    frames = UNetConfig(**{**TINY.__dict__, "window_encoding": "frames"})
+    assert isinstance(build_network(frames, NUM_FRAMES), PeriodicUNet)
+    with pytest.raises(ConfigError, match="window_encoding"):
+        UNetConfig(window_encoding="tokens")
+
+
+def test_output_shape(net):
+    x, log_snr, is_context = _inputs()
+    assert net(x, log_snr, is_context).shape == x.shape
+
+
+@pytest.mark.parametrize("shift", [(4, 0), (0, 8), (12, -4)])
+def test_equivariant_to_periodic_shifts(net, shift):
+    x, log_snr, is_context = _inputs()
+    with torch.no_grad():
+        out = net(x, log_snr, is_context)
+        shifted = net(torch.roll(x, shift, dims=(2, 3)), log_snr, is_context)
+    torch.testing.assert_close(shifted, torch.roll(out, shift, dims=(2, 3)),
+                               atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(shifted, out, atol=1e-3)
+
+
+def test_noise_level_and_flag_of_one_frame_matter(net):
+    x, log_snr, is_context = _inputs()
+    changed = log_snr.clone()
+    changed[:, 3] += 5.0
+    flags = is_context.clone()
+    flags[:, 4] = True
+    with torch.no_grad():
+        base = net(x, log_snr, is_context)
+        assert (base - net(x, changed, is_context)).abs().max() > 1e-3
+        assert (base - net(x, log_snr, flags)).abs().max() > 1e-3
+
+
+def test_frame_order_of_noise_levels_matters(net):
+    """Swapping two frames' λ is not a no-op: the embedding knows which frame has which."""
+    x, log_snr, is_context = _inputs()
+    swapped = log_snr.clone()
+    swapped[:, [2, 4]] = log_snr[:, [4, 2]]
+    with torch.no_grad():
+        assert (net(x, log_snr, is_context) - net(x, swapped, is_context)).abs().max() > 1e-3
+
+
+def test_frames_mix(net):
+    x, log_snr, is_context = _inputs()
+    changed = x.clone()
+    changed[:, 0] = torch.randn_like(changed[:, 0])
+    with torch.no_grad():
+        delta = (net(x, log_snr, is_context) - net(changed, log_snr, is_context)).abs()
+    assert delta[:, -1].max() > 1e-4
+
+
+def test_wrong_frame_count_is_rejected(net):
+    x, log_snr, is_context = _inputs()
+    with pytest.raises(ValueError, match="expected x"):
+        net(x[:, :4], log_snr[:, :4], is_context[:, :4])
+
+
+@pytest.mark.parametrize("encoding", ["frames", "channels"])
+def test_identical_window_slots_get_different_outputs(encoding):
+    """The deterministic mode feeds every window slot zeros, λ_min and the same flag; the
+    backbone must still tell the +1 frame from the +3 frame (its own lead time)."""
+    torch.manual_seed(0)
+    net = build_network(UNetConfig(**{**TINY.__dict__, "window_encoding": encoding}),
+                        NUM_FRAMES).eval()
+    x, _, is_context = _inputs()
+    x[:, 2:] = 0.0
+    log_snr = torch.full((2, NUM_FRAMES), -15.0)
+    log_snr[:, :2] = 15.0
+    with torch.no_grad():
+        out = net(x, log_snr, is_context)[:, 2:]
+    gaps = [(out[:, i] - out[:, j]).abs().max() for i in range(3) for j in range(i + 1, 3)]
+    assert min(gaps) > 1e-4

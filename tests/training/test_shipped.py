@@ -1,0 +1,81 @@
+"""Shipped models: export from a run, load by name (float16 weights, sha256 checked),
+the one-line error for an unknown name, and the run-config check for run directories."""
+
+import json
+
+import pytest
+import torch
+
+import rollflow.training.shipped as shipped
+from rollflow.cli import main
+from rollflow.errors import CheckpointError
+from rollflow.training import load_trained, train
+
+from training_fixtures import tiny_config
+
+
+@pytest.fixture
+def weights_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "weights"
+    monkeypatch.setattr(shipped, "WEIGHTS_DIR", directory)
+    return directory
+
+
+@pytest.fixture
+def run_dir(store, tmp_path):
+    run = tmp_path / "run"
+    list(train(tiny_config("rolling"), store, run, stop_at=4))
+    return run
+
+
+def _outputs(model, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    frames = model.config.num_frames
+    x = torch.randn(2, frames, 16, 16, generator=gen)
+    log_snr = torch.linspace(-5, 5, frames).expand(2, frames)
+    is_context = torch.zeros(2, frames, dtype=torch.bool)
+    is_context[:, 0] = True
+    with torch.no_grad():
+        return model.network(x, log_snr, is_context)
+
+
+def test_export_and_load_by_name(run_dir, weights_dir, capsys):
+    shipped.export_model(run_dir, "tiny-rolling", card={"cpu_hours": 0.01})
+    assert shipped.shipped_models() == ["tiny-rolling"]
+    by_name, by_run = load_trained("tiny-rolling"), load_trained(run_dir)
+    assert by_name.step == by_run.step and by_name.stats == by_run.stats
+    assert by_name.grid_size == 16
+    # float16 storage: the same network up to half-precision rounding of the weights
+    torch.testing.assert_close(_outputs(by_name), _outputs(by_run), atol=2e-2, rtol=2e-2)
+    size = (weights_dir / "tiny-rolling.safetensors").stat().st_size
+    params = sum(p.numel() for p in by_run.network.parameters())
+    assert size < 2.2 * params + 50_000                     # 2 bytes per weight + header
+    assert main(["models"]) == 0
+    assert "tiny-rolling: rolling, 16² grid, 4 steps, 0.0 CPU-h" in capsys.readouterr().out
+
+
+def test_unknown_name_lists_the_shipped_ones(run_dir, weights_dir):
+    shipped.export_model(run_dir, "tiny-rolling")
+    with pytest.raises(CheckpointError, match=r"no shipped model named 'kf99' "
+                                              r"\(shipped: tiny-rolling\)"):
+        load_trained("kf99")
+
+
+def test_corrupted_weights_are_refused(run_dir, weights_dir):
+    shipped.export_model(run_dir, "tiny-rolling")
+    path = weights_dir / "tiny-rolling.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_trained("tiny-rolling")
+
+
+def test_checkpoint_of_another_config_in_a_run_dir_is_refused(store, run_dir, tmp_path):
+    """A checkpoint dropped into a run directory whose config.json says otherwise."""
+    other = tmp_path / "other"
+    list(train(tiny_config("rolling").replace(seed=11), store, other, stop_at=4))
+    (run_dir / "config.json").write_text((other / "config.json").read_text())
+    with pytest.raises(CheckpointError, match="different config"):
+        load_trained(run_dir)
+    assert json.loads((other / "config.json").read_text())["seed"] == 11
