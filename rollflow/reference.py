@@ -21,7 +21,7 @@ from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X, 
 from rollflow.errors import DataError
 from rollflow.specs import FlowSpec
 
-__all__ = ["spectral_upsample", "solver_forecast"]
+__all__ = ["spectral_upsample", "solver_forecast", "persistence_forecast"]
 
 
 def spectral_upsample(field: np.ndarray, size: int) -> np.ndarray:
@@ -95,4 +95,31 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
                   "forecast_frame_stride": frame_stride,
                   "forecast_seconds_per_time_unit":
                       seconds / float(lead[-1]) / truth.sizes[SAMPLE]})
+    return xr.Dataset({VORTICITY: da}, attrs=attrs)
+
+
+def persistence_forecast(truth: xr.DataArray, *, init_index: int, num_frames: int,
+                         frame_stride: int = 1, save_interval: float) -> xr.Dataset:
+    """The zero-skill reference: the initial state repeated at every lead.
+
+    Same layout as `solver_forecast` (sample, member = 1, time, x, y) with
+    `forecast_mode = "persistence"` and zero cost.
+    """
+    missing = [d for d in (SAMPLE, TIME, X, Y) if d not in truth.dims]
+    if missing:
+        raise DataError(f"truth lacks dims {missing}; expected (sample, time, x, y)")
+    truth = truth.transpose(SAMPLE, TIME, X, Y)
+    start = np.asarray(truth.isel({TIME: init_index}).values, dtype=np.float32)
+    frames = np.repeat(start[:, None, None], num_frames, axis=2)
+    t0 = float(truth[TIME].values[init_index])
+    lead = np.arange(1, num_frames + 1) * frame_stride * save_interval
+    da = xr.DataArray(frames, dims=(SAMPLE, MEMBER, TIME, X, Y),
+                      coords={SAMPLE: truth[SAMPLE].values, MEMBER: [0],
+                              TIME: (TIME, t0 + lead, dict(truth[TIME].attrs)),
+                              LEAD_TIME: (TIME, lead, {"units": "t.u."}),
+                              X: truth[X], Y: truth[Y]},
+                      attrs={"long_name": "vorticity", "units": "1/t.u."})
+    attrs = {"forecast_mode": "persistence", "forecast_init_index": init_index,
+             "forecast_init_time": t0, "forecast_frame_stride": frame_stride,
+             "forecast_seconds_per_time_unit": 0.0}
     return xr.Dataset({VORTICITY: da}, attrs=attrs)

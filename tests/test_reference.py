@@ -43,3 +43,19 @@ def test_same_grid_solver_reproduces_truth_and_layout():
     assert (error / np.linalg.norm(expected, axis=(-2, -1)) < 1e-3).all()
     other = np.linalg.norm(v.values[::-1, 0] - expected, axis=(-2, -1))  # wrong sample: O(1)
     assert (other / np.linalg.norm(expected, axis=(-2, -1)) > 0.5).all()
+
+
+def test_persistence_repeats_the_initial_state():
+    from rollflow.reference import persistence_forecast
+
+    values = np.random.default_rng(0).standard_normal((2, 6, 8, 8)).astype(np.float32)
+    grid = np.arange(8) * 2 * np.pi / 8
+    truth = xr.DataArray(values, dims=("sample", "time", "x", "y"),
+                         coords={"sample": [3, 4], "time": np.arange(6) * 0.2, "x": grid,
+                                 "y": grid})
+    out = persistence_forecast(truth, init_index=1, num_frames=4, save_interval=0.2)
+    v = out["vorticity"]
+    assert v.shape == (2, 1, 4, 8, 8) and out.attrs["forecast_mode"] == "persistence"
+    np.testing.assert_array_equal(v.values[:, 0, 3], values[:, 1])
+    np.testing.assert_allclose(out["lead_time"].values, [0.2, 0.4, 0.6, 0.8])
+    np.testing.assert_allclose(out["time"].values, [0.4, 0.6, 0.8, 1.0])

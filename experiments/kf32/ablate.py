@@ -32,23 +32,45 @@ def _load_variants(path: Path) -> tuple[dict, dict]:
     return plan, configs
 
 
-def _cost(name: str, mapping: dict, data: Path, out: Path) -> dict:
+def _cost_key(mapping: dict) -> str:
+    """Variants with the same network, window and batch cost the same per step."""
+    return json.dumps([mapping.get("net"), mapping["diffusion"].get("num_context"),
+                       mapping["diffusion"].get("window_size"),
+                       mapping.get("optim", {}).get("batch_size")], sort_keys=True)
+
+
+def _costs(names: list[str], configs: dict, data: Path, out: Path, rounds: int = 3) -> dict:
+    """Cost per step of each distinct network, measured in interleaved rounds (A B A B …,
+    median over rounds) so that drifting machine load hits every network alike; variants
+    that share a network share its cost, hence get exactly the same number of steps."""
     from rollflow.nets import build_network, count_parameters
     from rollflow.training import step_cost, train_config_from_mapping
 
-    path = out / name / "cost.json"
+    path = out / "costs.json"
     if path.exists():
-        return json.loads(path.read_text())
-    config = train_config_from_mapping(mapping, where=name)
-    cost = step_cost(config, data)
-    record = {"cpu_seconds_per_step": cost.cpu_seconds, "wall_seconds_per_step":
-              cost.wall_seconds, "batch_size": cost.batch_size,
-              "parameters": count_parameters(build_network(config.net, config.num_frames))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1))
-    print(f"[ablate] {name}: {record['cpu_seconds_per_step']:.3f} CPU s/step, "
-          f"{record['parameters'] / 1e6:.2f} M parameters", file=sys.stderr)
-    return record
+        saved = json.loads(path.read_text())
+        if all(name in saved for name in names):
+            return saved
+    keys = {name: _cost_key(configs[name]) for name in names}
+    first = {key: name for name, key in reversed(list(keys.items()))}
+    samples: dict[str, list[float]] = {key: [] for key in first}
+    for _ in range(rounds):
+        for key, name in first.items():
+            config = train_config_from_mapping(configs[name], where=name)
+            samples[key].append(step_cost(config, data, num_steps=6, warmup_steps=2).cpu_seconds)
+    records = {}
+    for name in names:
+        config = train_config_from_mapping(configs[name], where=name)
+        cpu = sorted(samples[keys[name]])[len(samples[keys[name]]) // 2]
+        records[name] = {"cpu_seconds_per_step": cpu, "cost_rounds": samples[keys[name]],
+                         "batch_size": config.optim.batch_size,
+                         "parameters": count_parameters(build_network(config.net,
+                                                                      config.num_frames))}
+        print(f"[ablate] {name}: {cpu:.3f} CPU s/step (rounds {samples[keys[name]]}), "
+              f"{records[name]['parameters'] / 1e6:.2f} M parameters", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=1))
+    return records
 
 
 def _train(name: str, mapping: dict, steps: int, data: Path, out: Path) -> Path:
@@ -108,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     plan, configs = _load_variants(args.plan)
     names = args.only or list(configs)
     budget = 60.0 * float(plan["budget_cpu_minutes"])
-    costs = {name: _cost(name, configs[name], args.data, args.out) for name in names}
+    costs = _costs(names, configs, args.data, args.out)
     evaluate = plan["evaluate"]
     summary = {}
     for name in names:

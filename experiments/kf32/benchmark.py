@@ -10,7 +10,8 @@ checkpoint, and Ctrl-C or SIGTERM keeps everything finished):
              rolling model stops at the learning-curve points and is scored on the
              validation store at each (learning_curve.json)
   forecast   test-set ensemble forecasts of every model (runs/kf32/forecasts/<model>.zarr)
-  solvers    jax-cfd from the same 32² states at every solver grid (solver_<R>.zarr)
+  solvers    jax-cfd from the same 32² states at every solver grid (solver_<R>.zarr),
+             and persistence (the initial state repeated)
   evaluate   headline skill of every forecast (runs/kf32/scores/<name>.nc + .json)
   rollouts   1 000-frame rollouts of every model: stability and climatology
   report     docs/results.md tables and docs/figures/kf32/*.png (experiments/kf32/report.py)
@@ -150,7 +151,19 @@ def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
 
 
 def stage_solvers(plan: dict, paths: Paths) -> None:
+    from rollflow.conventions import VORTICITY
+    from rollflow.reference import persistence_forecast
+    from rollflow.store import open_trajectories, read_spec, save_dataset
+
     fc = plan["forecast"]
+    out = paths.forecasts / "persistence.zarr"
+    if not out.exists():
+        truth = open_trajectories(paths.store("test"))[VORTICITY].load()
+        spec = read_spec(paths.store("test"))
+        result = persistence_forecast(truth, init_index=fc["init_index"],
+                                      num_frames=fc["frames"], save_interval=spec.save_interval)
+        result.attrs.update(spec.to_attrs())
+        save_dataset(result, out)
     for size in plan["solvers"]:
         out = paths.forecasts / f"solver_{size}.zarr"
         if out.exists():
@@ -163,7 +176,7 @@ def stage_solvers(plan: dict, paths: Paths) -> None:
 
 
 def forecast_names(plan: dict) -> list[str]:
-    return list(plan["models"]) + [f"solver_{s}" for s in plan["solvers"]]
+    return list(plan["models"]) + ["persistence"] + [f"solver_{s}" for s in plan["solvers"]]
 
 
 def stage_evaluate(plan: dict, paths: Paths) -> None:

@@ -16,8 +16,8 @@ from rollflow.analysis.fields import (
     enstrophy, kinetic_energy, velocity_from_vorticity, vorticity_from_velocity,
 )
 from rollflow.analysis.plots import (
-    plot_correlation, plot_separation, plot_spectrum, plot_spread_skill, plot_vorticity,
-    save_figure,
+    plot_correlation, plot_pareto, plot_separation, plot_spectrum, plot_spread_skill,
+    plot_vorticity, save_figure,
 )
 from rollflow.analysis.spectra import (
     energy_spectrum, enstrophy_spectrum, log_spectral_error, spectral_slope,
@@ -32,5 +32,5 @@ __all__ = [
     "crps", "spread_skill",
     "relative_separation", "fit_growth", "separation_growth",
     "plot_vorticity", "plot_spectrum", "plot_correlation", "plot_spread_skill",
-    "plot_separation", "save_figure",
+    "plot_separation", "plot_pareto", "save_figure",
 ]

@@ -22,7 +22,7 @@ from rollflow.conventions import K, LEAD_TIME, MEMBER, TIME, X, Y
 from rollflow.errors import DataError
 
 __all__ = ["plot_vorticity", "plot_spectrum", "plot_correlation", "plot_spread_skill",
-           "plot_separation", "save_figure"]
+           "plot_separation", "plot_pareto", "save_figure"]
 
 
 def _figure_and_ax(ax, figsize=(5.0, 3.8)):
@@ -194,6 +194,42 @@ def plot_separation(growth: xr.Dataset, *, dim: str = TIME, ax=None) -> Figure:
                  else "no exponential regime found")
     ax.set_xlabel(f"{dim} (t.u.)")
     ax.set_ylabel("‖δω‖ / ‖ω‖")
+    return fig
+
+
+def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figure:
+    """Skill against cost: decorrelation time vs wall seconds per simulated t.u.
+
+    Args:
+        points: Dataset along a `model` dim with `cost` (s per simulated t.u. per
+            trajectory), `estimate`, `lower`, `upper` (decorrelation time at `threshold`,
+            t.u.) and `kind` ("solver" or "model"). Solvers are drawn as one line (the
+            accuracy–cost frontier a numerical method offers), models as labelled points,
+            both with their confidence intervals.
+    """
+    for name in ("cost", "estimate", "lower", "upper", "kind"):
+        if name not in points:
+            raise DataError(f"pareto points need a {name!r} variable")
+    fig, ax = _figure_and_ax(ax, figsize=(5.6, 4.0))
+    kinds = points["kind"].values.astype(str)
+    for kind, style in (("solver", dict(color="k", marker="s", ls="-")),
+                        ("model", dict(color="C1", marker="o", ls="none"))):
+        sel = points.isel(model=np.flatnonzero(kinds == kind))
+        if sel.sizes["model"] == 0:
+            continue
+        order = np.argsort(sel["cost"].values)
+        sel = sel.isel(model=order)
+        est = sel["estimate"].values
+        err = np.vstack([est - sel["lower"].values, sel["upper"].values - est])
+        ax.errorbar(sel["cost"].values, est, yerr=err, capsize=3, label=f"{kind}s", **style)
+        for label, x, y in zip(sel["model"].values, sel["cost"].values, est):
+            ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(5, 4),
+                        fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("wall seconds per simulated t.u. per trajectory (this CPU)")
+    ax.set_ylabel(f"T$_{{{threshold:g}}}$: first lead with ρ < {threshold:g} (t.u.)")
+    ax.set_title("skill vs cost (ensemble mean for models; 95 % CI)", fontsize=9)
+    ax.legend(fontsize=8)
     return fig
 
 

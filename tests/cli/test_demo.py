@@ -11,6 +11,23 @@ import pytest
 from rollflow.cli import main
 
 TINY = """
+[test]
+simulation_size = 32
+output_size = 16
+warmup_time = 0.4
+num_frames = 10
+num_samples = 2
+seed = 50
+
+[forecast]
+model = "tiny-rolling"
+members = 2
+frames = 4
+batch_size = 2
+
+[solvers]
+resolutions = [16, 32]
+
 [truth]
 simulation_size = 32
 output_size = 16
@@ -18,15 +35,6 @@ warmup_time = 0.4
 num_frames = 14
 num_samples = 3
 seed = 0
-
-[test]
-num_samples = 2
-num_frames = 10
-seed = 50
-
-[forecast]
-members = 2
-frames = 4
 
 [train]
 seed = 0
@@ -36,6 +44,7 @@ num_context = 2
 window_size = 2
 steps_per_shift = 2
 [train.net]
+window_encoding = "channels"
 base_channels = 8
 channel_multipliers = [1, 2]
 embedding_dim = 16
@@ -60,18 +69,28 @@ num_threads = 1
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
+    """`rollflow demo --train`: simulate, train, forecast with the own run, solvers, scores."""
     tmp = tmp_path_factory.mktemp("demo")
     config = tmp / "tiny.toml"
     config.write_text(TINY)
     out = tmp / "out"
-    assert main(["demo", "--config", str(config), "--out", str(out)]) == 0
+    assert main(["demo", "--config", str(config), "--out", str(out), "--train"]) == 0
     return config, out
+
+
+@pytest.fixture
+def weights_dir(tmp_path, monkeypatch):
+    import rollflow.training.shipped as shipped
+
+    monkeypatch.setattr(shipped, "WEIGHTS_DIR", tmp_path / "weights")
+    return tmp_path / "weights"
 
 
 def test_demo_produces_every_stage(demo_dir, capsys):
     _, out = demo_dir
     for name in ("train.zarr", "test.zarr", "run/metrics.jsonl", "run/loss.png",
-                 "figures/correlation.png", "figures/spectrum.png",
+                 "forecast.zarr", "solver_16.zarr", "solver_32.zarr",
+                 "figures/correlation.png", "figures/spectrum.png", "figures/spread_skill.png",
                  "figures/vorticity.png", "figures/correlation_vs_solver.png"):
         assert (out / name).exists(), name
 
@@ -79,11 +98,37 @@ def test_demo_produces_every_stage(demo_dir, capsys):
 def test_demo_rerun_resumes_without_retraining(demo_dir, capsys):
     config, out = demo_dir
     checkpoints = sorted((out / "run" / "checkpoints").glob("*.json"))
-    stamps = {p: p.stat().st_mtime_ns for p in checkpoints}
-    assert main(["demo", "--config", str(config), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "decorrelation time" in printed and "solver at 16²" in printed
-    assert {p: p.stat().st_mtime_ns for p in checkpoints} == stamps
+    stamps = {p: p.stat().st_mtime_ns for p in [*checkpoints, out / "forecast.zarr"]}
+    assert main(["demo", "--config", str(config), "--out", str(out), "--train"]) == 0
+    captured = capsys.readouterr()
+    assert "reusing" in captured.err
+    printed = captured.out
+    assert re.search(r"T0.8 ensemble mean \(t.u.\) \[95% CI\] +\S", printed)
+    assert "solver 16²" in printed and "solver 32²" in printed
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_demo_forecasts_with_a_shipped_model(demo_dir, weights_dir, tmp_path, capsys):
+    from rollflow.store import open_trajectories
+    from rollflow.training.shipped import export_model
+
+    config, out = demo_dir
+    export_model(out / "run", "tiny-rolling")
+    fresh = tmp_path / "fresh"
+    assert main(["demo", "--config", str(config), "--out", str(fresh)]) == 0
+    assert not (fresh / "run").exists() and not (fresh / "train.zarr").exists()
+    kept = open_trajectories(fresh / "forecast.zarr", validate=False)
+    assert kept.attrs["forecast_model"] == "tiny-rolling"
+    assert "model (tiny-rolling)" in capsys.readouterr().out
+
+
+def test_unknown_model_name_is_one_line(demo_dir, weights_dir, tmp_path, capsys):
+    config, out = demo_dir
+    code = main(["forecast", "kf99-nope", "--data", str(out / "test.zarr"),
+                 "--out", str(tmp_path / "x.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "no shipped model named 'kf99-nope' (shipped: none)" in err[0]
 
 
 def test_forecast_and_evaluate_commands(demo_dir, tmp_path, capsys):
