@@ -24,6 +24,8 @@ T = TypeVar("T")
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file; a missing or malformed file raises ConfigError."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config path is a directory, not a TOML file: {path}")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:

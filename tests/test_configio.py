@@ -66,3 +66,11 @@ def test_merge_mappings_is_deep_and_pure():
     assert base["net"]["channel_multipliers"] == [1, 2] and base["optim"]["lr"] == 1e-3
     merged["net"]["base_channels"] = 8
     assert base["net"]["base_channels"] == 32                  # no shared nested tables
+
+
+def test_a_directory_is_not_reported_as_missing(tmp_path):
+    """Bug: a config path that is a directory was reported as "config file not found"."""
+    with pytest.raises(ConfigError, match="is a directory, not a TOML file"):
+        load_toml(tmp_path)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_toml(tmp_path / "missing.toml")

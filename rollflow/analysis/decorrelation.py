@@ -24,6 +24,16 @@ __all__ = ["decorrelation_time", "bootstrap_ci", "first_crossing_below", "with_o
            "mean_curve_decorrelation", "THRESHOLD"]
 
 THRESHOLD = "threshold"
+
+
+def _require_defined(correlation: xr.DataArray) -> None:
+    """DataError naming the cause of NaN correlations (a zero-norm field), then finiteness."""
+    undefined = int(np.isnan(correlation).sum().compute())
+    if undefined:
+        raise DataError(f"correlation is undefined (NaN) at {undefined} point"
+                        f"{'s' if undefined > 1 else ''}: a forecast or truth field with zero "
+                        f"norm (identically zero) has no correlation with anything")
+    require_finite(correlation, "correlation")
 DEFAULT_THRESHOLDS = (0.95, 0.9, 0.8)
 
 
@@ -67,7 +77,7 @@ def decorrelation_time(correlation: xr.DataArray, *,
     require_dims(correlation, dim, "correlation")
     if dim not in correlation.coords:
         raise DataError(f"correlation needs a {dim!r} coordinate holding the times")
-    require_finite(correlation, "correlation")
+    _require_defined(correlation)
     times = np.asarray(correlation[dim].values, dtype=float)
     if times.size > 1 and not np.all(np.diff(times) > 0):
         raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")
@@ -179,7 +189,7 @@ def mean_curve_decorrelation(correlation: xr.DataArray, *,
     require_dims(correlation, (dim, sample_dim), "correlation")
     if dim not in correlation.coords:
         raise DataError(f"correlation needs a {dim!r} coordinate holding the lead times")
-    require_finite(correlation, "correlation")
+    _require_defined(correlation)
     times = np.asarray(correlation[dim].values, dtype=float)
     if times.size > 1 and not np.all(np.diff(times) > 0):
         raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")

@@ -46,13 +46,19 @@ def _curves(data: xr.DataArray, dim: str, label_dim: str | None):
 
 
 def _draw_curves(ax, data, dim, label_dim, log=False):
+    """Mean curve per label; a shaded 10–90 % band over the summarised dims, named once
+    in the legend (e.g. "10–90 % over sample, member")."""
+    rest = [d for d in data.dims if d not in (dim, label_dim)]
+    band_label = f"10–90 % over {', '.join(rest)}" if rest else None
     for label, x, mean, low, high in _curves(data, dim, label_dim):
         line, = ax.plot(x, mean, label=None if label is None else str(label))
         if not np.allclose(low, high, equal_nan=True):
-            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0)
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0,
+                            label=band_label)
+            band_label = None
     if log:
         ax.set_yscale("log")
-    if label_dim is not None:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(title=label_dim, fontsize="small")
 
 
@@ -124,20 +130,26 @@ def plot_spectrum(spectrum: xr.DataArray, *, label_dim: str | None = None, ax=No
         ax.plot(ks, 3 * anchor * (ks / reference_k) ** reference_slope, "k--", lw=1,
                 label=f"$k^{{{reference_slope:g}}}$")
         ax.legend(fontsize="small")
-    ax.set_xlabel("wavenumber k")
-    ax.set_ylabel("E(k)")
+    ax.set_xlabel("wavenumber k (shell index, 2π/L units)")
+    ax.set_ylabel("E(k) (L²/t.u.² per shell; Σ E = KE)")
     return fig
 
 
 def plot_correlation(correlation: xr.DataArray, *, thresholds: Sequence[float] = (0.95, 0.9, 0.8),
-                     dim: str = TIME, label_dim: str | None = None, ax=None) -> Figure:
-    """ρ(t) with dotted horizontal lines at the decorrelation thresholds."""
+                     dim: str = TIME, label_dim: str | None = None, ax=None,
+                     title: str | None = None) -> Figure:
+    """ρ(t) with dotted horizontal lines at the decorrelation thresholds, each labelled."""
     fig, ax = _figure_and_ax(ax)
     _draw_curves(ax, correlation, dim, label_dim)
     for level in thresholds:
         ax.axhline(level, color="grey", ls=":", lw=1)
+        ax.annotate(f"ρ = {level:g}", (1.0, level), xycoords=("axes fraction", "data"),
+                    xytext=(-2, 2), textcoords="offset points", ha="right", fontsize=7,
+                    color="grey")
     ax.set_xlabel(f"{dim} (t.u.)")
     ax.set_ylabel("vorticity correlation ρ")
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
 
 

@@ -11,7 +11,7 @@ import xarray as xr
 from rollflow.conventions import X
 from rollflow.errors import DataError
 
-__all__ = ["check_model_grid", "default_init_index", "int_at_least"]
+__all__ = ["check_model_grid", "default_init_index", "int_at_least", "select_samples"]
 
 
 def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
@@ -20,6 +20,21 @@ def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
     if model.grid_size and model.grid_size != size:
         raise DataError(f"{where} has a {size}×{size} grid but the model was trained on "
                         f"{model.grid_size}×{model.grid_size}")
+
+
+def select_samples(vorticity: xr.DataArray, samples: list[int] | None,
+                   where: str) -> xr.DataArray:
+    """The requested sample indices (all if None); DataError naming the missing ones."""
+    from rollflow.conventions import SAMPLE
+
+    if not samples:
+        return vorticity
+    have = vorticity[SAMPLE].values.tolist()
+    missing = sorted(set(samples) - set(have))
+    if missing:
+        raise DataError(f"{where} has no sample(s) {missing} (it has {len(have)}: "
+                        f"{have[0]}…{have[-1]})")
+    return vorticity.sel({SAMPLE: samples})
 
 
 def default_init_index(model: Any) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rollflow.cli._shared import int_at_least
+from rollflow.cli._shared import int_at_least, select_samples
 
 __all__ = ["add_parser", "run", "output_paths"]
 
@@ -79,13 +79,7 @@ def run(args: argparse.Namespace) -> int:
     truth = open_trajectories(args.store)
     spec = read_spec(args.store)
     _check_resolutions(list(args.resolution), truth.sizes[X])
-    vorticity = truth[VORTICITY]
-    if args.samples:
-        missing = sorted(set(args.samples) - set(vorticity[SAMPLE].values.tolist()))
-        if missing:
-            raise DataError(f"{args.store} has no sample(s) {missing} "
-                            f"(it has {vorticity.sizes[SAMPLE]})")
-        vorticity = vorticity.sel({SAMPLE: args.samples})
+    vorticity = select_samples(truth[VORTICITY], args.samples, args.store)
     if args.init_index >= vorticity.sizes[TIME]:
         raise DataError(f"--init-index {args.init_index} is past the store's last frame "
                         f"({vorticity.sizes[TIME] - 1})")

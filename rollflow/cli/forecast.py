@@ -21,8 +21,11 @@ def add_parser(subparsers) -> None:
     """Register the `forecast` sub-command."""
     parser = subparsers.add_parser(
         "forecast", help="roll out a trained model from ground-truth initial states",
-        description="Forecast the samples of STORE with the newest checkpoint in RUN_DIR.")
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `rollflow train`")
+        description="Forecast the samples of STORE with a shipped model or the newest "
+                    "checkpoint of a run directory.")
+    parser.add_argument("run_dir", metavar="MODEL",
+                        help="run directory of `rollflow train`, a checkpoint, or the name "
+                             "of a shipped model (`rollflow models`)")
     parser.add_argument("--data", required=True, metavar="STORE", help="truth trajectory store")
     parser.add_argument("--out", required=True, metavar="PATH", help="output store (.zarr or .nc)")
     parser.add_argument("--samples", type=int, nargs="+", metavar="I",
@@ -53,14 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.store import open_trajectories, save_dataset
     from rollflow.training import load_trained
 
-    from rollflow.cli._shared import check_model_grid, default_init_index
+    from rollflow.cli._shared import check_model_grid, default_init_index, select_samples
 
     model = load_trained(args.run_dir, use_ema=not args.raw_weights)
     truth = open_trajectories(args.data)
     check_model_grid(model, truth, args.data)
-    vorticity = truth[VORTICITY]
-    if args.samples:
-        vorticity = vorticity.sel({SAMPLE: args.samples})
+    vorticity = select_samples(truth[VORTICITY], args.samples, args.data)
     init = args.init_index if args.init_index is not None else default_init_index(model)
     settings = ForecastSettings(init_index=init, num_frames=args.frames,
                                 num_members=args.members, seed=args.seed,

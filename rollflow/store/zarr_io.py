@@ -1,14 +1,19 @@
 """Zarr v3 directory stores: whole-dataset writes, lazy opens and region writes.
 
-Metadata is not consolidated (`consolidated=False` on write and open): the store is local
-and small in node count, and zarr v3 warns about consolidated metadata, which is not part
-of its specification. Region writes go through zarr directly; with one sample per chunk
-they rewrite only the chunks of the samples written.
+Metadata is consolidated once, when a store is written (`consolidate`): plain
+`xr.open_zarr(path)` in a notebook then opens it without a warning. Nothing later changes
+the metadata — region writes of resumable generation touch data chunks only, attrs are
+written at creation — so the consolidated copy stays exact. rollflow itself opens stores
+with `consolidated=False` (reads the per-array metadata; the store is local and small).
+Region writes go through zarr directly; with one sample per chunk they rewrite only the
+chunks of the samples written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -18,7 +23,8 @@ import zarr.errors
 from rollflow.errors import StoreError
 from rollflow.store.encoding import chunk_shape, zarr_encoding
 
-__all__ = ["is_zarr_store", "write_zarr", "open_zarr", "write_zarr_region", "read_zarr_array"]
+__all__ = ["is_zarr_store", "write_zarr", "open_zarr", "write_zarr_region", "read_zarr_array",
+           "consolidate"]
 
 
 def is_zarr_store(path: Path) -> bool:
@@ -46,6 +52,15 @@ def write_zarr(ds: xr.Dataset, path: Path, *, compute: bool = True) -> None:
             ds[name] = ds[name].chunk(dict(zip(var.dims, chunks)))
     ds.to_zarr(path, mode="w-", encoding=zarr_encoding(ds), consolidated=False,
                zarr_format=3, compute=compute)
+    consolidate(path)
+
+
+def consolidate(path: Path) -> None:
+    """Write consolidated metadata into the root zarr.json (zarr v3 warns that this is
+    outside its specification; the warning is expected and silenced here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+        zarr.consolidate_metadata(str(path), zarr_format=3)
 
 
 def open_zarr(path: Path) -> xr.Dataset:

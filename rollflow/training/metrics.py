@@ -48,14 +48,18 @@ class MetricsLog:
 
 def plot_loss_curve(records: list[dict[str, Any]], path: str | Path, *,
                     title: str = "") -> None:
-    """Training loss (per log interval) and validation loss (EMA weights) vs step, log y."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    """Training loss (per log interval) and validation loss (EMA weights) vs step, log y.
+
+    Drawn on a pyplot-free Figure (no global backend switch); an empty log gives an empty
+    plot without warnings (a checkpoint can come before the first log line)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     train = [(r["step"], r["loss"]) for r in records if r.get("kind") == "train"]
     valid = [(r["step"], r["val_loss"]) for r in records if r.get("kind") == "validation"]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig = Figure(figsize=(6, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     if train:
         ax.plot(*zip(*train), label="train loss", lw=1)
     if valid:
@@ -66,9 +70,9 @@ def plot_loss_curve(records: list[dict[str, Any]], path: str | Path, *,
         ax.set_yscale("log")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if train or valid:
+        ax.legend()
     fig.tight_layout()
     tmp = Path(path).with_name(Path(path).stem + ".tmp.png")
     fig.savefig(tmp)
-    plt.close(fig)
     os.replace(tmp, path)

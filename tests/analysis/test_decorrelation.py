@@ -73,8 +73,10 @@ def test_bootstrap_with_never_crossing_samples():
 def test_bad_curves():
     with pytest.raises(DataError, match="'time' coordinate"):
         decorrelation_time(xr.DataArray(np.ones(4), dims="time"))
-    with pytest.raises(DataError, match="non-finite"):
+    with pytest.raises(DataError, match="zero norm"):
         decorrelation_time(_curve(np.array([1.0, np.nan, 0.5])))
+    with pytest.raises(DataError, match="non-finite"):
+        decorrelation_time(_curve(np.array([1.0, np.inf, 0.5])))
     with pytest.raises(DataError, match="missing dim 'lead_time'"):
         decorrelation_time(_curve(np.ones(3)), dim="lead_time")
     with pytest.raises(DataError, match="NaN"):
@@ -124,5 +126,5 @@ def test_mean_curve_never_crossing_is_inf_and_rejects_nan():
     rho = _samples([[0.99] * 5, [0.98] * 5])
     assert np.isposinf(mean_curve_decorrelation(rho, dim="lead_time", num_resamples=20)
                        .estimate.values).all()
-    with pytest.raises(DataError, match="non-finite"):
+    with pytest.raises(DataError, match="zero norm"):
         mean_curve_decorrelation(rho.where(rho > 0.985), dim="lead_time")

@@ -42,3 +42,12 @@ def test_perfect_forecast_never_decorrelates(rng):
 def test_correlation_at_interpolates_from_one_at_lead_zero():
     curve = xr.DataArray([0.8, 0.6], dims=("lead_time",), coords={"lead_time": [0.2, 0.4]})
     np.testing.assert_allclose(correlation_at(curve, [0.1, 0.3]).values, [0.9, 0.7])
+
+
+def test_an_all_zero_forecast_names_the_cause(rng):
+    """Bug: an all-zero field gave "correlation contains 8 non-finite values"."""
+    from rollflow.errors import DataError
+
+    forecast, truth = _pair(rng)
+    with pytest.raises(DataError, match="zero norm"):
+        headline_skill(forecast * 0.0, truth, num_resamples=10)

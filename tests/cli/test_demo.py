@@ -176,3 +176,23 @@ def test_evaluate_refuses_a_foreign_store(tmp_path, capsys):
     assert main(["evaluate", str(bogus), "--truth", str(bogus)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
+
+
+def test_forecast_of_missing_samples_is_one_line(demo_dir, tmp_path, capsys):
+    """Bug: `forecast --samples 7` on a 2-sample store ended in a KeyError traceback."""
+    _, out = demo_dir
+    code = main(["forecast", str(out / "run"), "--data", str(out / "test.zarr"),
+                 "--out", str(tmp_path / "x.zarr"), "--samples", "0", "7"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "has no sample(s) [7]" in err[0]
+
+
+def test_evaluate_against_a_truth_that_does_not_cover_the_forecast(demo_dir, tmp_path, capsys):
+    _, out = demo_dir
+    fc = tmp_path / "long.zarr"
+    assert main(["forecast", str(out / "run"), "--data", str(out / "test.zarr"),
+                 "--out", str(fc), "--members", "2", "--frames", "20"]) == 0
+    capsys.readouterr()
+    code = main(["evaluate", str(fc), "--truth", str(out / "test.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "truth has no frame at forecast time" in err[0]

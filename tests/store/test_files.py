@@ -164,3 +164,27 @@ def test_unwritable_place_names_the_requested_path(tmp_path):
     with _pytest.raises(StoreError, match=r"cannot (write|create) /proc/x\.zarr") as info:
         save_dataset(ds, "/proc/x.zarr")
     assert "partial" not in str(info.value)
+
+
+def test_plain_open_zarr_needs_no_consolidation_warning(tmp_path, tiny_spec):
+    """Bug: `xr.open_zarr(path)` on a rollflow store warned that it had no consolidated
+    metadata (notebook users open stores that way); also after resumable writes."""
+    import warnings
+
+    import numpy as np
+    import xarray as xr
+
+    from rollflow.store import create_store, save_dataset, trajectories_to_dataset, write_samples
+
+    whole = tmp_path / "whole.zarr"
+    values = np.random.default_rng(0).standard_normal(
+        (tiny_spec.num_samples, tiny_spec.num_frames, 8, 8)).astype(np.float32)
+    save_dataset(trajectories_to_dataset(values, tiny_spec), whole)
+    resumable = tmp_path / "resumable.zarr"
+    create_store(resumable, tiny_spec)
+    write_samples(resumable, values[:2], 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for path in (whole, resumable):
+            opened = xr.open_zarr(path)
+            np.testing.assert_array_equal(opened.vorticity.values[:2], values[:2])
