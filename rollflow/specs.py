@@ -23,7 +23,7 @@ from typing import Any
 from rollflow.conventions import SPEC_ATTR_PREFIX
 from rollflow.errors import SpecError
 
-__all__ = ["FlowSpec"]
+__all__ = ["FlowSpec", "COMPARABLE_FIELDS", "check_comparable"]
 
 _REL_TOL = 1e-9
 
@@ -175,3 +175,30 @@ class FlowSpec:
             raw = raw.item() if hasattr(raw, "item") else raw  # numpy scalar → Python
             kwargs[f.name] = int(raw) if f.type in ("int", int) else float(raw)
         return cls(**kwargs)
+
+
+COMPARABLE_FIELDS = ("viscosity", "drag", "forcing_wavenumber", "forcing_amplitude",
+                     "domain_size", "save_interval", "output_size")
+"""What a forecast and its truth must share to be compared: the physics, the time between
+frames and the output grid. The DNS grid, warm-up, seeds and sample counts may differ
+(a model trained on 128² DNS is rightly scored on 256² DNS data)."""
+
+
+def check_comparable(first: Mapping[str, Any], second: Mapping[str, Any], *,
+                     names: tuple[str, str] = ("forecast", "truth")) -> None:
+    """SpecError naming the fields of COMPARABLE_FIELDS whose `flow_*` attrs differ.
+
+    Attrs missing on either side are not compared (a store without a spec says nothing).
+    """
+    differing = []
+    for field in COMPARABLE_FIELDS:
+        key = SPEC_ATTR_PREFIX + field
+        if key in first and key in second:
+            a, b = first[key], second[key]
+            same = (math.isclose(float(a), float(b), rel_tol=_REL_TOL, abs_tol=0.0)
+                    if isinstance(a, (int, float)) and isinstance(b, (int, float)) else a == b)
+            if not same:
+                differing.append(f"{field} {a!r} vs {b!r}")
+    if differing:
+        raise SpecError(f"{names[0]} and {names[1]} describe different flows "
+                        f"({names[0]} vs {names[1]}): {'; '.join(differing)}")

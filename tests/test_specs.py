@@ -65,3 +65,17 @@ def test_from_attrs_names_missing_fields():
 def test_replace_revalidates():
     with pytest.raises(SpecError):
         FlowSpec().replace(output_size=1024)
+
+
+def test_check_comparable_names_the_differing_fields():
+    """Bug: evaluate scored a ν = 0.1 forecast against a ν = 1e-3 truth without a word."""
+    from rollflow.errors import SpecError
+    from rollflow.specs import check_comparable
+
+    truth = FlowSpec(viscosity=1e-3, warmup_time=40.0).to_attrs()
+    same_physics = FlowSpec(viscosity=1e-3, simulation_size=256, warmup_time=10.0, seed=7)
+    check_comparable(same_physics.to_attrs(), truth)          # DNS grid, warm-up, seed may differ
+    other = FlowSpec(viscosity=0.1, save_interval=0.4, warmup_time=4.0).to_attrs()
+    with pytest.raises(SpecError, match=r"viscosity 0.1 vs 0.001; save_interval 0.4 vs 0.2"):
+        check_comparable(other, truth)
+    check_comparable({}, truth)                                # nothing to compare

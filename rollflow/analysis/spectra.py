@@ -65,7 +65,7 @@ def _enstrophy_kernel(vorticity: np.ndarray, kx: np.ndarray, ky: np.ndarray, k0:
 
 
 def _spectrum(kernel, vorticity: xr.DataArray, average_dims, x: str, y: str,
-              name: str, units: str) -> xr.DataArray:
+              name: str, units: str, long_name: str) -> xr.DataArray:
     require_dims(vorticity, (x, y), "vorticity")
     average_dims = as_dims(average_dims)
     require_dims(vorticity, average_dims, "vorticity (average_dims)")
@@ -82,7 +82,9 @@ def _spectrum(kernel, vorticity: xr.DataArray, average_dims, x: str, y: str,
     spectrum[K].attrs.update(long_name="isotropic wavenumber shell centre", units="1/L")
     if average_dims:
         spectrum = spectrum.mean(average_dims)
-    return spectrum.rename(name).assign_attrs(units=units)
+    # The input's attrs (long_name "vorticity", its description) do not describe E(k).
+    spectrum.attrs = {"long_name": long_name, "units": units}
+    return spectrum.rename(name)
 
 
 def energy_spectrum(vorticity: xr.DataArray, *, average_dims: str | tuple[str, ...] = (),
@@ -100,14 +102,16 @@ def energy_spectrum(vorticity: xr.DataArray, *, average_dims: str | tuple[str, .
         kinetic energy ½⟨u² + v²⟩ of each field (Parseval; see the module docstring).
     """
     return _spectrum(_energy_kernel, vorticity, average_dims, x, y,
-                     "energy_spectrum", "L²/t.u.² per shell")
+                     "energy_spectrum", "L²/t.u.² per shell",
+                     "isotropic kinetic-energy spectrum E(k)")
 
 
 def enstrophy_spectrum(vorticity: xr.DataArray, *, average_dims: str | tuple[str, ...] = (),
                        x: str = X, y: str = Y) -> xr.DataArray:
     """Isotropic enstrophy spectrum Z(k) per shell; Σ_k Z(k) = ½⟨ω²⟩ (see `energy_spectrum`)."""
     return _spectrum(_enstrophy_kernel, vorticity, average_dims, x, y,
-                     "enstrophy_spectrum", "1/t.u.² per shell")
+                     "enstrophy_spectrum", "1/t.u.² per shell",
+                     "isotropic enstrophy spectrum Z(k)")
 
 
 def log_spectral_error(prediction: xr.DataArray, truth: xr.DataArray, *, dim: str = K,

@@ -99,8 +99,13 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.conventions import VORTICITY
     from rollflow.store import open_trajectories, save_dataset
 
-    forecast = open_trajectories(args.forecast, validate=False)[VORTICITY].load()
-    truth = open_trajectories(args.truth)[VORTICITY]
+    from rollflow.specs import check_comparable
+
+    forecast_ds, truth_ds = open_trajectories(args.forecast, validate=False), \
+        open_trajectories(args.truth)
+    check_comparable(forecast_ds.attrs, truth_ds.attrs)
+    forecast = forecast_ds[VORTICITY].load()
+    truth = truth_ds[VORTICITY]
     scores = headline_skill(forecast, truth, seed=args.seed).compute()
     for line in summary_lines(scores):
         print(line)

@@ -115,10 +115,15 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.analysis import save_figure
     from rollflow.store import open_trajectories
 
-    field = _vorticity(open_trajectories(args.store, validate=False), args.store)
+    from rollflow.specs import check_comparable
+
+    store = open_trajectories(args.store, validate=False)
+    field = _vorticity(store, args.store)
     truth = None
     if args.truth is not None:
-        truth = _vorticity(open_trajectories(args.truth, validate=False), args.truth)
+        truth_store = open_trajectories(args.truth, validate=False)
+        check_comparable(store.attrs, truth_store.attrs, names=(str(args.store), str(args.truth)))
+        truth = _vorticity(truth_store, args.truth)
     if args.time_range is not None:
         window = slice(*args.time_range)
         field = field.sel({_time_dim(field): window})

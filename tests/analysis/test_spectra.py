@@ -108,3 +108,17 @@ def test_spectrum_errors(rng):
         spectral_slope(spectrum, k_min=2.5, k_max=2.7)
     with pytest.raises(DataError, match="different 'k'"):
         log_spectral_error(spectrum, spectrum.assign_coords(k=spectrum.k * 2))
+
+
+def test_spectrum_attrs_describe_the_spectrum_not_the_input(rng):
+    """Bug: the spectrum's long_name was copied from the input ("vorticity")."""
+    from rollflow.analysis import energy_spectrum, enstrophy_spectrum
+
+    from synthetic import field, power_law_vorticity
+
+    omega = field(power_law_vorticity(16, -3.0, rng, lead=(2, 3)))
+    omega.attrs.update(long_name="vorticity", description="curl of velocity")
+    e, z = energy_spectrum(omega, average_dims="time"), enstrophy_spectrum(omega)
+    assert e.attrs == {"long_name": "isotropic kinetic-energy spectrum E(k)",
+                       "units": "L²/t.u.² per shell"}
+    assert z.attrs["long_name"].startswith("isotropic enstrophy") and "description" not in z.attrs
