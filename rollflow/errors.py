@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "RollflowError", "SpecError", "ConfigError", "StoreError", "SolverBlowUpError",
-    "CheckpointError", "DataError",
+    "CheckpointError", "DataError", "Terminated",
 ]
 
 
@@ -34,3 +34,8 @@ class CheckpointError(RollflowError):
 
 class DataError(RollflowError, ValueError):
     """Input arrays have wrong dims, coordinates, shapes or contain NaNs."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, the end of a background session): handled exactly like Ctrl-C —
+    finished work is kept — but the command exits with 143 (128 + SIGTERM)."""

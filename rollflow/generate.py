@@ -13,7 +13,9 @@ by `load_simulation_config` with unknown keys and tables rejected.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,8 +29,40 @@ from rollflow.configio import from_mapping, load_toml
 from rollflow.errors import ConfigError
 from rollflow.specs import FlowSpec
 
-__all__ = ["GenerationConfig", "SimulationConfig", "load_simulation_config",
+__all__ = ["estimate_seconds", "cost_line", "duration_text", "SECONDS_PER_STEP_128", "GenerationConfig", "SimulationConfig", "load_simulation_config",
            "pending_batches", "generate_store", "SimulateFn"]
+
+SECONDS_PER_STEP_128 = 1.7e-3
+"""One CN-RK4 step of one 128² trajectory on one core of this project's CPU (measured:
+0.5 s per t.u. at 58 steps per 0.2 t.u. frame, data/kf32 generation, 2026-12-01)."""
+
+
+def estimate_seconds(spec: FlowSpec) -> float:
+    """Rough wall seconds to simulate `spec` on one core (warm-up included), scaled from
+    SECONDS_PER_STEP_128 by N² log N; for a cost warning, not a promise."""
+    n = spec.simulation_size
+    per_step = SECONDS_PER_STEP_128 * (n / 128) ** 2 * math.log2(n) / 7.0
+    frames = spec.warmup_frames + spec.num_frames - 1
+    return per_step * spec.steps_per_frame * frames * spec.num_samples
+
+
+def duration_text(seconds: float) -> str:
+    """"42 s", "17 min" or "3.1 h"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def cost_line(spec: FlowSpec, num_pending: int) -> str:
+    """Steps per frame and the estimated time for `num_pending` trajectories."""
+    total = spec.steps_per_frame * (spec.warmup_frames + spec.num_frames - 1)
+    seconds = estimate_seconds(spec) * num_pending / spec.num_samples
+    return (f"{spec.steps_per_frame} solver steps per frame (dt = {spec.time_step:.3g} t.u.), "
+            f"{total} steps per trajectory; {num_pending} trajectories to simulate, "
+            f"≈ {duration_text(seconds)} on one core (estimate)")
+
 
 SimulateFn = Callable[..., np.ndarray]  # (spec, sample_indices, *, progress) -> (B, T, n, n)
 
@@ -123,6 +157,8 @@ def generate_store(spec: FlowSpec, path: str | os.PathLike, *, batch_size: int,
     if not batches:
         return path
     simulate = simulate_fn if simulate_fn is not None else _real_simulate()
+    if progress:
+        tqdm.write(cost_line(spec, sum(len(b) for b in batches)), file=sys.stderr)
     bar = _progress_bar(spec, batches, progress)
     start = time.perf_counter()
     try:

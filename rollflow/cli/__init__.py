@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
-from rollflow.errors import RollflowError
+from rollflow.errors import RollflowError, Terminated
 
 __all__ = ["main", "build_parser"]
 
@@ -44,12 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command with SIGTERM raising `Terminated` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return int(args.run(args) or 0)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(args.run(args) or 0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 2 user error, 130 interrupted)."""
+    """Entry point; returns the process exit code (0 ok, 2 user error, 130 interrupted by
+    Ctrl-C, 143 by SIGTERM — both keep finished work)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return _run(args)
     except RollflowError as err:
         print(f"rollflow {args.command}: error: {err}", file=sys.stderr)
         return 2
@@ -57,10 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {err.filename}" if getattr(err, "filename", None) else ""
         print(f"rollflow {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"rollflow {args.command}: interrupted; finished work is kept, "
+    except OSError as err:   # e.g. ENOSPC: a full disk (finished work stays consistent)
+        where = f": {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"rollflow {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as err:
+        how = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
+        print(f"rollflow {args.command}: {how}; finished work is kept, "
               "re-run the same command to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(err, Terminated) else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

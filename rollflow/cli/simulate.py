@@ -18,6 +18,8 @@ from typing import Any
 from rollflow.errors import ConfigError, SpecError
 
 ORDER = 10
+MAX_HOURS = 24.0
+MAX_STEPS_PER_FRAME = 20_000
 
 _FORMAT_SUFFIX = {"zarr": None, "netcdf": ".nc"}
 
@@ -38,6 +40,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--format", choices=sorted(_FORMAT_SUFFIX),
                         help="store format; default from the suffix of --out (.nc → netcdf)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true",
+                        help=f"run even if the estimated cost exceeds {MAX_HOURS:g} h or "
+                             f"{MAX_STEPS_PER_FRAME} solver steps per frame")
     parser.set_defaults(run=run)
 
 
@@ -82,6 +87,20 @@ def _check_format(args: argparse.Namespace) -> None:
         raise ConfigError(f"--format zarr cannot write to a .nc path ({args.out})")
 
 
+def _check_cost(flow, force: bool) -> None:
+    """Refuse absurd runs (estimated time or steps per frame) unless force; the estimate
+    itself is printed by `generate_store` before it starts simulating."""
+    from rollflow.generate import duration_text as _duration, estimate_seconds
+
+    seconds = estimate_seconds(flow)
+    too_long = seconds > MAX_HOURS * 3600
+    if (too_long or flow.steps_per_frame > MAX_STEPS_PER_FRAME) and not force:
+        why = (f"≈ {_duration(seconds)} on one core" if too_long
+               else f"{flow.steps_per_frame} solver steps per frame")
+        raise ConfigError(f"refusing a run of {why} (check max_velocity, save_interval and "
+                          f"simulation_size); pass --force to run it anyway")
+
+
 def run(args: argparse.Namespace) -> int:
     from rollflow.generate import (GenerationConfig, SimulationConfig, generate_store,
                                    load_simulation_config)
@@ -97,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     generation = config.generation
     if args.batch_size is not None:
         generation = GenerationConfig(batch_size=args.batch_size)
+    _check_cost(flow, args.force)
     resolved = SimulationConfig(flow=flow, generation=generation)
     toml_text = config_to_toml(resolved)
     started = time.perf_counter()

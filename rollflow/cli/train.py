@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from rollflow.cli._shared import int_at_least
-from rollflow.errors import RollflowError
+from rollflow.errors import RollflowError, Terminated
 
 __all__ = ["add_parser", "run", "run_training"]
 
@@ -99,10 +99,11 @@ def run(args: argparse.Namespace) -> int:
     records = train(config, args.data, out, resume=args.resume, stop_at=args.steps)
     try:
         last = run_training(records)
-    except KeyboardInterrupt:
-        print(f"rollflow train: interrupted; checkpoint written. Resume with:\n  "
-              f"{_command(args)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, Terminated)
+        print(f"rollflow train: {'terminated (SIGTERM)' if terminated else 'interrupted'}; "
+              f"checkpoint written. Resume with:\n  {_command(args)}", file=sys.stderr)
+        return 143 if terminated else 130
     print(f"rollflow train: {last['step']} steps done; run in {out} "
           f"(checkpoints/, metrics.jsonl, loss.png)", file=sys.stderr)
     return 0

@@ -18,7 +18,7 @@ import xarray as xr
 from rollflow.errors import StoreError
 from rollflow.specs import FlowSpec
 from rollflow.store.netcdf_io import NETCDF_SUFFIXES, open_netcdf, write_netcdf
-from rollflow.store.validate import COMPLETED, spec_from_attrs, validate_dataset
+from rollflow.store.validate import COMPLETED, check_whole, spec_from_attrs, validate_dataset
 from rollflow.store.zarr_io import is_zarr_store, open_zarr, write_zarr
 
 __all__ = ["store_format", "open_trajectories", "read_spec", "save_dataset", "remove_store",
@@ -69,7 +69,7 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
     ds = _open_raw(path)
     if validate:
         try:
-            validate_dataset(ds, require_complete=not allow_incomplete)
+            validate_dataset(ds, require_complete=not allow_incomplete, whole=True)
         except StoreError as err:
             ds.close()
             raise StoreError(f"{path}: {err}") from None
@@ -79,9 +79,15 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
 
 
 def read_spec(path: str | os.PathLike) -> FlowSpec:
-    """The FlowSpec stored in the attrs of a trajectory store."""
+    """The FlowSpec stored in the attrs of a trajectory store, checked against its arrays
+    (sizes and coordinates; StoreError if edited attrs disagree with the data)."""
     with _open_raw(path) as ds:
-        return spec_from_attrs(ds.attrs, where=str(path))
+        spec = spec_from_attrs(ds.attrs, where=str(path))
+        try:
+            check_whole(ds, spec)
+        except StoreError as err:
+            raise StoreError(f"{path}: {err}") from None
+        return spec
 
 
 def _removable(path: Path) -> bool:

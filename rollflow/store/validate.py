@@ -16,7 +16,8 @@ from rollflow.errors import SpecError, StoreError
 from rollflow.specs import FlowSpec
 from rollflow.store.dataset import VERSION_ATTR
 
-__all__ = ["validate_dataset", "spec_from_attrs", "spec_differences", "COMPLETED"]
+__all__ = ["validate_dataset", "spec_from_attrs", "spec_differences", "check_whole",
+           "COMPLETED"]
 
 COMPLETED = "completed"  # int8 per sample: 1 once all its frames are written
 
@@ -87,7 +88,21 @@ def _check_time_and_samples(ds: xr.Dataset, spec: FlowSpec) -> None:
         raise StoreError(f"sample coordinates must be integers in 0…{spec.num_samples - 1}")
 
 
-def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSpec:
+def check_whole(ds: xr.Dataset, spec: FlowSpec) -> None:
+    """A store on disk holds exactly the spec's samples and frames: its attrs are checked
+    against its arrays, so an edited `flow_num_frames` or `flow_num_samples` is caught."""
+    for dim, count, name in ((SAMPLE, spec.num_samples, "num_samples"),
+                             (TIME, spec.num_frames, "num_frames")):
+        if ds.sizes.get(dim) != count:
+            raise StoreError(f"attrs say {SPEC_ATTR_PREFIX}{name} = {count} but the arrays "
+                             f"hold {ds.sizes.get(dim)} along {dim!r} (edited attrs?)")
+    _check_coord(ds, TIME, np.arange(spec.num_frames) * spec.save_interval,
+                 "frame times k·save_interval")
+    _check_coord(ds, SAMPLE, np.arange(spec.num_samples), "sample indices 0…num_samples−1")
+
+
+def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True,
+                     whole: bool = False) -> FlowSpec:
     """Check `ds` against the spec in its attrs and return that spec.
 
     Checks: the format marker and version; the spec attrs; the grid convention; a
@@ -96,7 +111,7 @@ def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSp
     nodes j·L/n; time coordinates on multiples of save_interval within the saved frames;
     sample indices inside 0 … num_samples − 1; and, if a `completed` flag is present and
     `require_complete`, that every sample is finished. A subset of samples or frames
-    (e.g. `isel`) stays valid.
+    (e.g. `isel`) stays valid unless `whole` (a store as written: `check_whole`).
 
     Raises StoreError saying what is wrong.
     """
@@ -107,6 +122,8 @@ def validate_dataset(ds: xr.Dataset, *, require_complete: bool = True) -> FlowSp
     _check_vorticity(ds)
     _check_grid(ds, spec)
     _check_time_and_samples(ds, spec)
+    if whole:
+        check_whole(ds, spec)
     if require_complete and COMPLETED in ds.data_vars:
         done = np.asarray(ds[COMPLETED].values).astype(bool)
         if not done.all():

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rollflow.errors import RollflowError
+from rollflow.errors import RollflowError, Terminated
 from rollflow.training.checkpoint import latest_checkpoint, prune_checkpoints, save_checkpoint
 from rollflow.training.config import OptimConfig, TrainConfig
 from rollflow.training.data import derive_seed
@@ -61,12 +61,17 @@ class _InterruptGuard:
 
     def __init__(self) -> None:
         self.requested = False
+        self.signal: int | None = None
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+            raise self.exception()
+        self.requested, self.signal = True, signum
+
+    def exception(self) -> KeyboardInterrupt:
+        """Terminated after SIGTERM, KeyboardInterrupt after SIGINT."""
+        return Terminated() if self.signal == signal.SIGTERM else KeyboardInterrupt()
 
     def __enter__(self) -> "_InterruptGuard":
         if threading.current_thread() is threading.main_thread():
@@ -208,7 +213,7 @@ def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
                     yield {"kind": "checkpoint", "step": state.step,
                            "path": str(_checkpoint(state))}
                 if guard.requested:
-                    raise KeyboardInterrupt
+                    raise guard.exception()
         except KeyboardInterrupt:
             if not state.in_commit and state.saved_step != state.step:
                 _checkpoint(state)

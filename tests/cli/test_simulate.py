@@ -149,3 +149,83 @@ def test_ctrl_c_keeps_finished_batches(tmp_path, config, monkeypatch, make_fake_
     err = capsys.readouterr().err
     assert code == 130 and err.count("\n") == 1 and "re-run the same command" in err
     np.testing.assert_array_equal(completed_samples(out), [True, True, False])
+
+
+def test_sigterm_keeps_finished_batches_and_exits_143(tmp_path, config, monkeypatch,
+                                                      make_fake_solver, capsys):
+    """Bug: `simulate` started with `nohup … &` ignores SIGINT and had no SIGTERM handling;
+    now SIGTERM acts like Ctrl-C (the batch in flight is dropped) and exits 143."""
+    import os
+    import signal
+
+    from rollflow.store import completed_samples
+
+    solver = make_fake_solver()
+
+    def killed_on_second_call(spec, sample_indices, *, progress=None):
+        if len(solver.calls) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return solver(spec, sample_indices, progress=progress)
+
+    monkeypatch.setattr("rollflow.generate._real_simulate", lambda: killed_on_second_call)
+    out = tmp_path / "run.zarr"
+    code = main(["simulate", str(config), "--out", str(out), "--quiet"])
+    assert code == 143
+    assert "terminated (SIGTERM); finished work is kept" in capsys.readouterr().err
+    assert completed_samples(out).tolist() == [True, True, False]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL   # handler restored
+
+
+def test_full_disk_is_one_line(tmp_path, config, fake, monkeypatch, capsys):
+    """Bug: ENOSPC during `simulate` ended in a raw OSError traceback."""
+    import errno
+
+    from rollflow.store import completed_samples
+
+    calls = []
+
+    def full_after_first(path, values, start):
+        calls.append(start)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return original(path, values, start)
+
+    import rollflow.generate as generate
+    original = generate.store.write_samples
+    monkeypatch.setattr(generate.store, "write_samples", full_after_first)
+    out = tmp_path / "run.zarr"
+    code = main(["simulate", str(config), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert err[0] == f"rollflow simulate: error: No space left on device: {out}"
+    assert completed_samples(out).tolist() == [True, True, False]   # the store stays consistent
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("max_velocity", "1e6", "1018592 solver steps per frame"),
+    ("simulation_size", "4096", "refusing a run of ≈"),
+])
+def test_absurd_cost_is_refused_unless_forced(tmp_path, config, fake, capsys, key, value,
+                                              message):
+    """Bug: max_velocity = 1e6 (millions of steps per frame) started silently."""
+    text = config.read_text().replace("[generation]", f"[generation]\n").splitlines()
+    edited = [line for line in text if not line.startswith(f"{key} =")]
+    edited.insert(edited.index("[flow]") + 1, f"{key} = {value}")
+    config.write_text("\n".join(edited) + "\n")
+    code = main(["simulate", str(config), "--out", str(tmp_path / "x.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0] and "--force" in err[0]
+    assert not (tmp_path / "x.zarr").exists() and fake.calls == []
+
+
+def test_the_estimate_is_printed_before_simulating(tmp_path, config, fake, capsys):
+    assert main(["simulate", str(config), "--out", str(tmp_path / "x.zarr")]) == 0
+    first = capsys.readouterr().err.strip().splitlines()[0]
+    assert first.startswith("8 solver steps per frame") and "3 trajectories to simulate" in first
+
+
+def test_estimate_matches_the_measured_kf32_generation():
+    from rollflow.generate import estimate_seconds, load_simulation_config
+
+    flow = load_simulation_config("experiments/kf32/train.toml").flow
+    assert 0.5 * 2225 < estimate_seconds(flow) < 2 * 2225     # measured 2225 s, 2026-12-01

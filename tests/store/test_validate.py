@@ -46,3 +46,26 @@ def test_incomplete_flag(dataset):
         validate_dataset(flagged)
     assert validate_dataset(flagged, require_complete=False).num_samples == 5
     assert validate_dataset(flagged.assign({COMPLETED: flagged[COMPLETED] * 0 + 1})).seed == 3
+
+
+def test_edited_attrs_are_checked_against_the_arrays(tmp_path, tiny_spec, capsys):
+    """Bug: with flow_num_frames edited 70 → 75, `info` reported 75 frames, `simulate`
+    with a 75-frame config called the store complete and `open_trajectories` opened 70."""
+    import numpy as np
+    import zarr
+
+    from rollflow.cli import main
+    from rollflow.errors import StoreError
+    from rollflow.store import open_trajectories, read_spec, save_dataset, trajectories_to_dataset
+
+    path = tmp_path / "edited.zarr"
+    values = np.zeros((tiny_spec.num_samples, tiny_spec.num_frames, 8, 8), np.float32)
+    save_dataset(trajectories_to_dataset(values, tiny_spec), path)
+    group = zarr.open_group(str(path), mode="r+", zarr_format=3)
+    group.attrs["flow_num_frames"] = tiny_spec.num_frames + 5
+    for call in (lambda: open_trajectories(path), lambda: read_spec(path)):
+        with pytest.raises(StoreError, match=r"flow_num_frames = 75 but the arrays hold 70"):
+            call()
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "edited attrs" in err[0]
