@@ -77,3 +77,27 @@ def test_ensemble_errors(rng):
         spread_skill(forecast, truth.where(truth > 0))
     with pytest.raises(DataError, match="different grids"):
         crps(forecast, truth.isel(x=slice(0, 3)))
+
+
+@pytest.mark.parametrize("members", [2, 5, 16])
+def test_crps_agrees_with_scoringrules_fair_estimator(rng, members):
+    """Cross-check against an independent, maintained implementation of the fair CRPS
+    (scoringrules, test-only dependency); its default "qd" estimator and
+    xskillscore/properscoring are the biased empirical-distribution (1/M²) form."""
+    import scoringrules as sr
+    import xarray as xr
+
+    from rollflow.analysis import crps
+
+    truth = xr.DataArray(rng.standard_normal((3, 4, 5)), dims=("sample", "x", "y"))
+    forecast = xr.DataArray(rng.standard_normal((3, members, 4, 5)) * 1.3 + 0.2,
+                            dims=("sample", "member", "x", "y"))
+    ours = crps(forecast, truth, mean_dims=())
+    theirs = sr.crps_ensemble(truth.values, forecast.transpose("sample", "x", "y",
+                                                               "member").values,
+                              estimator="fair")
+    np.testing.assert_allclose(ours.transpose("sample", "x", "y").values, theirs, rtol=1e-10,
+                               atol=1e-12)
+    biased = sr.crps_ensemble(truth.values, forecast.transpose("sample", "x", "y",
+                                                               "member").values, estimator="nrg")
+    assert (biased > theirs - 1e-12).all() and not np.allclose(biased, theirs)
