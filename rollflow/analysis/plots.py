@@ -65,7 +65,7 @@ def _draw_curves(ax, data, dim, label_dim, log=False):
 def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
                    member_dim: str = MEMBER, max_members: int = 3, axes=None,
                    cmap: str = "RdBu_r", truth_label: str = "truth", x: str = X,
-                   y: str = Y) -> Figure:
+                   y: str = Y, title: str | None = None) -> Figure:
     """Truth next to up to `max_members` ensemble members, one shared symmetric colour scale.
 
     Args:
@@ -73,6 +73,7 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
         members: optional (member, x, y) fields on the same grid.
         axes: optional sequence of 1 + number of shown members matplotlib axes.
         truth_label: title of the first panel.
+        title: figure title (e.g. which sample and lead time are shown).
 
     Returns:
         The figure; x runs along the horizontal axis and y up (origin lower).
@@ -81,8 +82,9 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
     fields = [(truth_label, truth)]
     if members is not None:
         require_dims(members, (member_dim, x, y), "members")
-        for i in range(min(max_members, members.sizes[member_dim])):
-            fields.append((f"member {i}", members.isel({member_dim: i})))
+        total = members.sizes[member_dim]
+        for i in range(min(max_members, total)):
+            fields.append((f"member {i} of {total}", members.isel({member_dim: i})))
     for name, field in fields:
         if set(field.dims) != {x, y}:
             raise DataError(f"{name} must have dims ({x}, {y}) only; got {field.dims}")
@@ -102,6 +104,8 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
     axes[0].set_xlabel(f"{x} →")
     axes[0].set_ylabel(f"{y} →")
     fig.colorbar(image, ax=list(axes), shrink=0.85, label="vorticity ω (1/t.u.)")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
 
 

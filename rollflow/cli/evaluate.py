@@ -75,7 +75,10 @@ def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     lead_dim = "lead_time" if "lead_time" in scores.coords else "time"
     rho = scores.correlation.swap_dims(time=lead_dim) if lead_dim != "time" else scores.correlation
-    paths = [save_figure(plot_correlation(rho, dim=lead_dim), directory / "correlation.png")]
+    paths = [save_figure(plot_correlation(
+        rho, dim=lead_dim, title=f"ρ per sample and member ({forecast.sizes['member']} "
+                                 f"members, {forecast.sizes['sample']} samples)"),
+        directory / "correlation.png")]
     spectra = xr.concat([scores.energy_spectrum_truth, scores.energy_spectrum_forecast],
                         dim="model").assign_coords(model=["truth", "forecast"])
     paths.append(save_figure(plot_spectrum(spectra, label_dim="model",
@@ -88,8 +91,11 @@ def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
                                  directory / "spread_skill.png"))
     aligned = align_truth(forecast, truth)
     middle = forecast.sizes["time"] // 2
-    panel = plot_vorticity(aligned.isel(sample=0, time=middle),
-                           forecast.isel(sample=0, time=middle))
+    shown = forecast.isel(sample=0, time=middle)
+    lead = float(shown[lead_dim]) if lead_dim in shown.coords else float(shown["time"])
+    panel = plot_vorticity(aligned.isel(sample=0, time=middle), shown,
+                           title=f"sample {int(shown['sample'])}, lead {lead:.1f} t.u. "
+                                 f"(t = {float(shown['time']):.1f} t.u.)")
     paths.append(save_figure(panel, directory / "vorticity.png"))
     return paths
 
