@@ -34,6 +34,21 @@ def _require_defined(correlation: xr.DataArray) -> None:
                         f"{'s' if undefined > 1 else ''}: a forecast or truth field with zero "
                         f"norm (identically zero) has no correlation with anything")
     require_finite(correlation, "correlation")
+
+
+def _curve_times(correlation: xr.DataArray, dims: tuple[str, ...], dim: str) -> np.ndarray:
+    """Check a correlation curve (dims present, `dim` coordinate increasing, values
+    defined) and return its times along `dim` (t.u.)."""
+    require_dims(correlation, dims, "correlation")
+    if dim not in correlation.coords:
+        raise DataError(f"correlation needs a {dim!r} coordinate holding the times")
+    _require_defined(correlation)
+    times = np.asarray(correlation[dim].values, dtype=float)
+    if times.size > 1 and not np.all(np.diff(times) > 0):
+        raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")
+    return times
+
+
 DEFAULT_THRESHOLDS = (0.95, 0.9, 0.8)
 
 
@@ -74,13 +89,7 @@ def decorrelation_time(correlation: xr.DataArray, *,
         Times (t.u.) with `dim` replaced by a `threshold` dim; +inf where ρ never drops
         below c (see the module docstring).
     """
-    require_dims(correlation, dim, "correlation")
-    if dim not in correlation.coords:
-        raise DataError(f"correlation needs a {dim!r} coordinate holding the times")
-    _require_defined(correlation)
-    times = np.asarray(correlation[dim].values, dtype=float)
-    if times.size > 1 and not np.all(np.diff(times) > 0):
-        raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")
+    times = _curve_times(correlation, (dim,), dim)
     levels = np.asarray(thresholds, dtype=float).reshape(-1)
     result = xr.apply_ufunc(
         first_crossing_below, single_chunk(correlation, [dim]),
@@ -186,13 +195,7 @@ def mean_curve_decorrelation(correlation: xr.DataArray, *,
         Dataset with `estimate`, `lower`, `upper` (threshold, other dims), t.u.; +inf where
         the mean curve never drops below c.
     """
-    require_dims(correlation, (dim, sample_dim), "correlation")
-    if dim not in correlation.coords:
-        raise DataError(f"correlation needs a {dim!r} coordinate holding the lead times")
-    _require_defined(correlation)
-    times = np.asarray(correlation[dim].values, dtype=float)
-    if times.size > 1 and not np.all(np.diff(times) > 0):
-        raise DataError(f"correlation coordinate {dim!r} must be strictly increasing")
+    times = _curve_times(correlation, (dim, sample_dim), dim)
     if not 0 < confidence < 1:
         raise DataError(f"confidence must be in (0, 1) (got {confidence})")
     levels = np.asarray(thresholds, dtype=float).reshape(-1)

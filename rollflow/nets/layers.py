@@ -15,9 +15,20 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "circular_conv", "NoiseEmbedding", "ResBlock", "Downsample", "Upsample",
-    "TemporalAttention", "TemporalConv3d", "SpatialAttention",
+    "check_window_inputs", "circular_conv", "NoiseEmbedding", "ResBlock", "Downsample",
+    "Upsample", "TemporalAttention", "TemporalConv3d", "SpatialAttention",
 ]
+
+
+def check_window_inputs(x: torch.Tensor, log_snr: torch.Tensor, is_context: torch.Tensor,
+                        num_frames: int) -> None:
+    """ValueError unless x is (B, F, H, W) and log_snr, is_context are (B, F), F = num_frames."""
+    b, f = x.shape[:2]
+    if (x.ndim != 4 or f != num_frames or log_snr.shape != (b, f)
+            or is_context.shape != (b, f)):
+        raise ValueError(f"expected x (B, {num_frames}, H, W) with log_snr and is_context "
+                         f"(B, {num_frames}); got {tuple(x.shape)}, {tuple(log_snr.shape)}, "
+                         f"{tuple(is_context.shape)}")
 
 
 def circular_conv(in_channels: int, out_channels: int, kernel_size: int = 3,

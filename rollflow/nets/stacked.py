@@ -32,7 +32,7 @@ from torch import nn
 
 from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, ResBlock, SpatialAttention, Upsample,
-                                  circular_conv)
+                                  check_window_inputs, circular_conv)
 
 __all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE"]
 
@@ -112,11 +112,8 @@ class StackedUNet(nn.Module):
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor,
                 is_context: torch.Tensor) -> torch.Tensor:
         """x (B, F, H, W), log_snr (B, F), is_context bool (B, F) → (B, F, H, W)."""
+        check_window_inputs(x, log_snr, is_context, self.num_frames)
         b, f, h, w = x.shape
-        if f != self.num_frames or log_snr.shape != (b, f) or is_context.shape != (b, f):
-            raise ValueError(f"expected x (B, {self.num_frames}, H, W) with log_snr and "
-                             f"is_context (B, {self.num_frames}); got {tuple(x.shape)}, "
-                             f"{tuple(log_snr.shape)}, {tuple(is_context.shape)}")
         emb = self.embedding(log_snr, is_context)
         levels = (log_snr.to(x.dtype) * LOGSNR_SCALE)[:, :, None, None].expand(b, f, h, w)
         hidden = self.stem(torch.cat([x, levels], dim=1))

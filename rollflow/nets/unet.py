@@ -19,7 +19,8 @@ from torch import nn
 
 from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, NoiseEmbedding, ResBlock, SpatialAttention,
-                                  TemporalAttention, TemporalConv3d, Upsample, circular_conv)
+                                  TemporalAttention, TemporalConv3d, Upsample,
+                                  check_window_inputs, circular_conv)
 from rollflow.nets.stacked import StackedUNet
 
 __all__ = ["PeriodicUNet", "build_network", "count_parameters"]
@@ -88,11 +89,8 @@ class PeriodicUNet(nn.Module):
     def forward(self, x: torch.Tensor, log_snr: torch.Tensor,
                 is_context: torch.Tensor) -> torch.Tensor:
         """x (B, F, H, W), log_snr (B, F), is_context bool (B, F) → (B, F, H, W)."""
+        check_window_inputs(x, log_snr, is_context, self.num_frames)
         b, f, h, w = x.shape
-        if f != self.num_frames or log_snr.shape != (b, f) or is_context.shape != (b, f):
-            raise ValueError(f"expected x (B, {self.num_frames}, H, W) with log_snr and "
-                             f"is_context (B, {self.num_frames}); got {tuple(x.shape)}, "
-                             f"{tuple(log_snr.shape)}, {tuple(is_context.shape)}")
         emb = (self.embedding(log_snr, is_context) + self.frame_position).reshape(b * f, -1)
         hidden = self.stem(x.reshape(b * f, 1, h, w))
         skips = [hidden]
