@@ -169,7 +169,7 @@ def stage_solvers(plan: dict, paths: Paths) -> None:
         if out.exists():
             continue
         _say(f"solvers: jax-cfd {size}² from the test states")
-        subprocess.run([sys.executable, "-m", "rollflow", "baseline", str(paths.store("test")),
+        subprocess.run([sys.executable, "-m", "rollflow.cli", "baseline", str(paths.store("test")),
                         "--resolution", str(size), "--out", str(out),
                         "--init-index", str(fc["init_index"]), "--frames", str(fc["frames"])],
                        check=True)
