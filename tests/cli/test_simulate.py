@@ -227,5 +227,8 @@ def test_the_estimate_is_printed_before_simulating(tmp_path, config, fake, capsy
 def test_estimate_matches_the_measured_kf32_generation():
     from rollflow.generate import estimate_seconds, load_simulation_config
 
-    flow = load_simulation_config("experiments/kf32/train.toml").flow
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    flow = load_simulation_config(root / "experiments" / "kf32" / "train.toml").flow
     assert 0.5 * 2225 < estimate_seconds(flow) < 2 * 2225     # measured 2225 s, 2026-12-01
