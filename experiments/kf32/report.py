@@ -52,6 +52,12 @@ def _t(skill, kind: str, threshold: float) -> str:
     return f"{est:.2f} [{lo:.2f}, {hi:.2f}]"
 
 
+def _t_record(r: dict, threshold: str = "0.8") -> str:
+    """T (ensemble mean) with its CI from an ablate.py result record."""
+    return (f"{r['T_mean_estimate'][threshold]:.2f} [{r['T_mean_lower'][threshold]:.2f}, "
+            f"{r['T_mean_upper'][threshold]:.2f}]")
+
+
 def _load_scores(out: Path, names: list[str]) -> dict:
     import xarray as xr
 
@@ -132,8 +138,7 @@ def ablation_section(out: Path) -> list[str]:
     for name, r in summary.items():
         if "_K" in name:
             continue
-        t8 = (f"{r['T_mean_estimate']['0.8']:.2f} [{r['T_mean_lower']['0.8']:.2f}, "
-              f"{r['T_mean_upper']['0.8']:.2f}]")
+        t8 = _t_record(r)
         rho = " / ".join(f"{v:.3f}" for v in r["rho_at"].values())
         lines.append(f"| {name} | `{json.dumps(r['overrides'])}` | {r['parameters'] / 1e6:.2f} M | "
                      f"{r['cpu_seconds_per_step']:.3f} | {r['total_steps']} × {r['batch_size']} | "
@@ -145,8 +150,7 @@ def ablation_section(out: Path) -> list[str]:
                       "[95 % CI] | T₀.₉ | s per t.u. per trajectory |", "|---|---|---|---|---|---|"]
         for name, r in sweep.items():
             lines.append(f"| {name} | {r['steps_per_shift']} | {r['calls_per_frame']:.2f} | "
-                         f"{r['T_mean_estimate']['0.8']:.2f} [{r['T_mean_lower']['0.8']:.2f}, "
-                         f"{r['T_mean_upper']['0.8']:.2f}] | {r['T_mean_estimate']['0.9']:.2f} | "
+                         f"{_t_record(r)} | {r['T_mean_estimate']['0.9']:.2f} | "
                          f"{r['seconds_per_time_unit']:.3f} |")
     return lines
 
