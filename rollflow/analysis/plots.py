@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 
 from rollflow.analysis._checks import require_dims
+from rollflow.analysis.colormaps import VORTICITY_CMAP
 from rollflow.conventions import K, LEAD_TIME, MEMBER, TIME, X, Y
 from rollflow.errors import DataError
 
@@ -64,7 +66,7 @@ def _draw_curves(ax, data, dim, label_dim, log=False):
 
 def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
                    member_dim: str = MEMBER, max_members: int = 3, axes=None,
-                   cmap: str = "RdBu_r", truth_label: str = "truth", x: str = X,
+                   cmap: str | Colormap = VORTICITY_CMAP, truth_label: str = "truth", x: str = X,
                    y: str = Y, title: str | None = None) -> Figure:
     """Truth next to up to `max_members` ensemble members, one shared symmetric colour scale.
 
@@ -72,6 +74,7 @@ def plot_vorticity(truth: xr.DataArray, members: xr.DataArray | None = None, *,
         truth: one field with dims exactly (x, y) (select sample and time first).
         members: optional (member, x, y) fields on the same grid.
         axes: optional sequence of 1 + number of shown members matplotlib axes.
+        cmap: colour map; default the perceptually uniform diverging `VORTICITY_CMAP`.
         truth_label: title of the first panel.
         title: figure title (e.g. which sample and lead time are shown).
 

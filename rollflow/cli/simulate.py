@@ -43,6 +43,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--force", action="store_true",
                         help=f"run even if the estimated cost exceeds {MAX_HOURS:g} h or "
                              f"{MAX_STEPS_PER_FRAME} solver steps per frame")
+    engine = parser.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=int, metavar="N",
+                        help="simulate on a local Dask cluster of N worker processes "
+                             "(zarr output; the store equals a serial run's bit for bit)")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="simulate on the workers of an existing Dask scheduler, e.g. "
+                             "tcp://host:8786 (see docs/scaling.md)")
     parser.set_defaults(run=run)
 
 
@@ -120,9 +127,19 @@ def run(args: argparse.Namespace) -> int:
     resolved = SimulationConfig(flow=flow, generation=generation)
     toml_text = config_to_toml(resolved)
     started = time.perf_counter()
-    path = generate_store(flow, args.out, batch_size=generation.batch_size,
-                          overwrite=args.overwrite, progress=not args.quiet,
-                          command=_command(args), attrs={"config": toml_text})
+    options = dict(batch_size=generation.batch_size, overwrite=args.overwrite,
+                   progress=not args.quiet, command=_command(args),
+                   attrs={"config": toml_text})
+    if args.workers is None and args.scheduler is None:
+        path = generate_store(flow, args.out, **options)
+    else:
+        from rollflow.generate.cluster import cluster_client, generate_store_on_cluster
+
+        if args.out.suffix.lower() in (".nc", ".nc4", ".netcdf") or args.format == "netcdf":
+            raise ConfigError("netCDF output is written serially; use a .zarr --out with "
+                              "--workers/--scheduler")
+        with cluster_client(workers=args.workers, scheduler=args.scheduler) as client:
+            path = generate_store_on_cluster(flow, args.out, client=client, **options)
     beside = path.with_name(path.stem + ".config.toml")
     beside.write_text(toml_text)
     elapsed = time.perf_counter() - started

@@ -31,7 +31,8 @@ from rollflow.store.netcdf_io import read_netcdf_array, write_netcdf, write_netc
 from rollflow.store.validate import COMPLETED, spec_differences
 from rollflow.store.zarr_io import read_zarr_array, write_zarr, write_zarr_region
 
-__all__ = ["create_store", "write_samples", "completed_samples"]
+__all__ = ["create_store", "write_samples", "write_sample_values", "mark_completed",
+           "completed_samples"]
 
 
 def _template(spec: FlowSpec, attrs: Mapping[str, Any] | None) -> xr.Dataset:
@@ -87,6 +88,16 @@ def write_samples(path: str | os.PathLike, vorticity: np.ndarray, sample_start: 
 
     Raises DataError for a wrong shape, out-of-range samples or non-finite values.
     """
+    stop = write_sample_values(path, vorticity, sample_start)
+    mark_completed(path, range(sample_start, stop))
+
+
+def write_sample_values(path: str | os.PathLike, vorticity: np.ndarray,
+                        sample_start: int) -> int:
+    """Write the vorticity of whole samples without flagging them (a worker's part of
+    `write_samples`; the coordinator flags them with `mark_completed` once the write has
+    returned). Each sample is its own chunk row, so workers writing different samples
+    never touch the same chunk. Returns the stop index (sample_start + B)."""
     path = Path(path)
     spec = read_spec(path)
     values = np.ascontiguousarray(vorticity, dtype=np.float32)
@@ -101,13 +112,21 @@ def write_samples(path: str | os.PathLike, vorticity: np.ndarray, sample_start: 
     if not np.isfinite(values).all():
         raise DataError(f"refusing to write non-finite vorticity for samples "
                         f"{sample_start}…{stop - 1}")
-    flags = np.ones(values.shape[0], np.int8)
     if store_format(path) == "netcdf":
         write_netcdf_region(path, VORTICITY, sample_start, values)
-        write_netcdf_region(path, COMPLETED, sample_start, flags)
     else:
         write_zarr_region(path, VORTICITY, sample_start, values)
-        write_zarr_region(path, COMPLETED, sample_start, flags)
+    return stop
+
+
+def mark_completed(path: str | os.PathLike, samples: range) -> None:
+    """Flag the contiguous `samples` of the store as fully written."""
+    path = Path(path)
+    flags = np.ones(len(samples), np.int8)
+    if store_format(path) == "netcdf":
+        write_netcdf_region(path, COMPLETED, samples.start, flags)
+    else:
+        write_zarr_region(path, COMPLETED, samples.start, flags)
 
 
 def completed_samples(path: str | os.PathLike) -> np.ndarray:

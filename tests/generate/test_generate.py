@@ -11,7 +11,7 @@ from rollflow.generate import (
 from rollflow.specs import FlowSpec
 from rollflow.store import completed_samples, open_trajectories
 
-SIMULATIONS_DIR = Path(__file__).resolve().parents[1] / "simulations"
+SIMULATIONS_DIR = Path(__file__).resolve().parents[2] / "simulations"
 # `rollflow simulate` configs ([flow] + [generation]); other tools' configs (e.g. the
 # [lyapunov] ones) are tested with those tools.
 SIMULATE_CONFIGS = ["kf64.toml", "kf32.toml", "laminar.toml"]

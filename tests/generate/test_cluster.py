@@ -1,0 +1,133 @@
+"""Generation on a local Dask cluster: the store equals the serial one bit for bit, a
+killed worker's task is rerun, and bad input gets one line."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import cloudpickle
+import numpy as np
+import pytest
+
+from rollflow.cli import main
+from rollflow.errors import ConfigError, RollflowError
+from rollflow.generate import generate_store
+from rollflow.generate.cluster import cluster_client, generate_store_on_cluster
+from rollflow.specs import FlowSpec
+from rollflow.store import completed_samples, open_trajectories
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])   # workers cannot import tests
+
+
+@pytest.fixture(scope="module")
+def spec() -> FlowSpec:
+    """4 real jax-cfd trajectories, 32² DNS → 16², 6 frames after a 0.4 t.u. warm-up."""
+    return FlowSpec(simulation_size=32, output_size=16, num_frames=6, num_samples=4,
+                    warmup_time=0.4, save_interval=0.2, seed=11)
+
+
+@pytest.fixture(scope="module")
+def serial(spec, tmp_path_factory) -> np.ndarray:
+    path = generate_store(spec, tmp_path_factory.mktemp("serial") / "s.zarr", batch_size=1,
+                          progress=False)
+    with open_trajectories(path) as ds:
+        return ds.vorticity.values
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster_client(workers=2) as client:
+        yield client
+
+
+def _values(path: Path) -> np.ndarray:
+    with open_trajectories(path) as ds:
+        return ds.vorticity.values
+
+
+def test_two_workers_write_the_serial_store_bit_for_bit(spec, serial, client, tmp_path):
+    path = generate_store_on_cluster(spec, tmp_path / "c.zarr", client=client, batch_size=1,
+                                     progress=False)
+    assert completed_samples(path).all()
+    values = _values(path)
+    assert values.tobytes() == serial.tobytes()
+    pids = client.run(os.getpid)
+    assert len(set(pids.values())) == 2        # two worker processes did the work
+
+
+class DiesOnce:
+    """Simulates with the real solver, but the first worker to get `sample` kills its own
+    process mid-task (the marker file makes the rerun survive)."""
+
+    def __init__(self, marker: Path, sample: int) -> None:
+        self.marker, self.sample = marker, sample
+
+    def __call__(self, spec, indices, *, progress):
+        from rollflow.solver import simulate
+
+        if self.sample in indices and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return simulate(spec, indices, progress=progress)
+
+
+def test_a_worker_killed_mid_task_is_rerun(spec, serial, client, tmp_path):
+    marker = tmp_path / "died"
+    path = generate_store_on_cluster(spec, tmp_path / "k.zarr", client=client, batch_size=1,
+                                     progress=False, simulate_fn=DiesOnce(marker, 2))
+    assert marker.exists()                     # a worker did die inside the task
+    assert completed_samples(path).all()
+    assert _values(path).tobytes() == serial.tobytes()
+
+
+def test_resume_simulates_only_what_is_missing(spec, serial, client, tmp_path):
+    path = tmp_path / "r.zarr"
+    with pytest.raises(KeyboardInterrupt):
+        generate_store(spec, path, batch_size=1, progress=False, simulate_fn=_FirstTwo())
+    np.testing.assert_array_equal(completed_samples(path), [1, 1, 0, 0])
+    generate_store_on_cluster(spec, path, client=client, batch_size=1, progress=False)
+    assert _values(path).tobytes() == serial.tobytes()
+
+
+class _FirstTwo:
+    """The real solver for samples 0 and 1, then an interrupt (a stopped serial run)."""
+
+    def __call__(self, spec, indices, *, progress):
+        if indices[0] >= 2:
+            raise KeyboardInterrupt
+        from rollflow.solver import simulate
+
+        return simulate(spec, indices, progress=progress)
+
+
+def test_netcdf_with_workers_is_one_line(spec, tmp_path, capsys):
+    with pytest.raises(ConfigError, match="netCDF.*serially"):
+        generate_store_on_cluster(spec, tmp_path / "x.nc", client=None, batch_size=1)
+    config = Path(__file__).resolve().parents[2] / "simulations" / "kf32.toml"
+    code = main(["simulate", str(config), "--out", str(tmp_path / "x.nc"), "--workers", "2"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "netCDF" in err and "--workers" in err
+
+
+def test_unreachable_scheduler_fails_within_seconds_naming_it(tmp_path, capsys):
+    config = Path(__file__).resolve().parents[2] / "simulations" / "kf32.toml"
+    address = "tcp://127.0.0.1:9"
+    started = time.perf_counter()
+    code = main(["simulate", str(config), "--out", str(tmp_path / "x.zarr"), "--samples",
+                 "1", "--scheduler", address])
+    assert time.perf_counter() - started < 30
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and address in err
+
+
+def test_client_needs_exactly_one_engine():
+    with pytest.raises(ConfigError, match="either"):
+        with cluster_client():
+            pass
+    with pytest.raises(ConfigError, match="≥ 1"):
+        with cluster_client(workers=0):
+            pass
+    assert issubclass(ConfigError, RollflowError)
