@@ -8,7 +8,7 @@ from rollflow.diffusion.ensemble import expand_members, split_members
 from rollflow.diffusion.denoiser import Denoiser, Network, network_inputs, predict_from_v, v_target
 from rollflow.diffusion.local_time import LOCAL_TIME_MODES, local_times
 from rollflow.diffusion.objective import (
-    DeterministicObjective, DiffusionObjective, Objective, add_noise, frame_weights,
+    DeterministicObjective, DiffusionObjective, Objective, Shard, add_noise, frame_weights,
     make_objective, sample_local_times,
 )
 from rollflow.diffusion.rolling import RollingSampler
@@ -20,7 +20,7 @@ from rollflow.diffusion.standard import DeterministicSampler, StandardSampler
 __all__ = [
     "MODES", "DiffusionConfig", "CosineSchedule", "LOCAL_TIME_MODES", "local_times",
     "Network", "Denoiser", "network_inputs", "v_target", "predict_from_v",
-    "Objective", "DiffusionObjective", "DeterministicObjective", "make_objective",
+    "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights",
     "Sampler", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
     "RollingSampler", "StandardSampler", "DeterministicSampler",

@@ -28,6 +28,7 @@ slot is told apart by the backbone (per-slot output channels or a per-frame embe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Protocol
 
 import torch
@@ -42,7 +43,7 @@ from rollflow.diffusion.target import encode
 from rollflow.errors import DataError
 
 __all__ = [
-    "Objective", "DiffusionObjective", "DeterministicObjective", "make_objective",
+    "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights", "snr_weights",
 ]
 
@@ -51,7 +52,8 @@ class Objective(Protocol):
     """loss(network, frames (B, n_ctx+W, H, W), *, generator) -> (scalar loss, stats)."""
 
     def loss(self, network: Network, frames: Tensor, *,
-             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]: ...
+             generator: torch.Generator | None = None,
+             shard: Shard | None = None) -> tuple[Tensor, dict[str, float]]: ...
 
 
 def sample_local_times(batch_size: int, *, window_size: int, mode: str,
@@ -97,9 +99,14 @@ def add_noise(x: Tensor, tau: Tensor, schedule: CosineSchedule, *,
         z and ε, both (B, W, H, W).
     """
     eps = standard_normal(tuple(x.shape), device=x.device, dtype=x.dtype, generator=generator)
+    return _noised(x, tau, eps, schedule), eps
+
+
+def _noised(x: Tensor, tau: Tensor, eps: Tensor, schedule: CosineSchedule) -> Tensor:
+    """α(τ) x + σ(τ) ε, α and σ broadcast over the pixels."""
     alpha, sigma = schedule.alpha_sigma(tau)
     scale = (1,) * (x.ndim - tau.ndim)
-    return alpha.reshape(tau.shape + scale) * x + sigma.reshape(tau.shape + scale) * eps, eps
+    return alpha.reshape(tau.shape + scale) * x + sigma.reshape(tau.shape + scale) * eps
 
 
 def frame_weights(tau: Tensor) -> Tensor:
@@ -140,6 +147,21 @@ def _per_frame_mse(pred: Tensor, target: Tensor) -> Tensor:
     return (pred - target).square().flatten(2).mean(dim=2)
 
 
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """Rows start … stop − 1 of a batch of `total` rows (one process's part of a batch
+    split across processes)."""
+
+    start: int
+    stop: int
+    total: int
+
+    def check(self, rows: int) -> None:
+        if not 0 <= self.start < self.stop <= self.total or self.stop - self.start != rows:
+            raise ValueError(f"shard {self.start}:{self.stop} of {self.total} does not fit "
+                             f"{rows} rows")
+
+
 class DiffusionObjective:
     """v-prediction loss of rolling (`config.mode == "rolling"`) or standard diffusion."""
 
@@ -151,28 +173,42 @@ class DiffusionObjective:
         self.schedule = config.schedule
 
     def loss(self, network: Network, frames: Tensor, *,
-             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
-        """Scalar loss and stats (loss, mean_tau, fraction_init, fraction_weighted)."""
+             generator: torch.Generator | None = None,
+             shard: Shard | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Scalar loss and stats (loss, mean_tau, fraction_init, fraction_weighted; the
+        last three over the whole batch).
+
+        With `shard`, `frames` holds rows shard.start … shard.stop − 1 of a batch of
+        shard.total: the local times and the noise are drawn for the whole batch (so every
+        row gets the noise it would get in one process) and the loss is this shard's part
+        of the batch loss — the parts of a partition sum to the whole batch's loss."""
+        shard = shard or Shard(0, frames.shape[0], frames.shape[0])
+        shard.check(frames.shape[0])
         context, window = _split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         tau, use_init = sample_local_times(
-            frames.shape[0], window_size=self.config.window_size, mode=self.config.mode,
+            shard.total, window_size=self.config.window_size, mode=self.config.mode,
             init_probability=self.config.init_probability, device=frames.device,
             dtype=frames.dtype, generator=generator)
-        z, eps = add_noise(window, tau, self.schedule, generator=generator)
+        eps = standard_normal((shard.total, *window.shape[1:]), device=frames.device,
+                              dtype=frames.dtype, generator=generator)
+        weight = frame_weights(tau)
+        stats = {"mean_tau": tau.mean().item(),
+                 "fraction_init": use_init.to(tau.dtype).mean().item(),
+                 "fraction_weighted": weight.mean().item()}
+        total_weight = weight.sum()
+        rows = slice(shard.start, shard.stop)
+        tau, eps, weight = tau[rows], eps[rows], weight[rows]
+        z = _noised(window, tau, eps, self.schedule)
         log_snr = self.schedule.log_snr(tau)
         alpha, sigma = self.schedule.alpha_sigma_from_log_snr(log_snr)
         x, lam, is_context = network_inputs(context, z, log_snr,
                                             logsnr_max=self.schedule.logsnr_max)
         v_hat = _window_output(network, x, lam, is_context, self.config.num_context)
         mse = _per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
-        weight = frame_weights(tau)
         scale = snr_weights(log_snr, self.config.loss_weighting, self.config.min_snr_gamma)
-        loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / weight.sum()
-        stats = {"loss": loss.item(), "mean_tau": tau.mean().item(),
-                 "fraction_init": use_init.to(tau.dtype).mean().item(),
-                 "fraction_weighted": weight.mean().item()}
-        return loss, stats
+        loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / total_weight
+        return loss, {"loss": loss.item(), **stats}
 
 
 class DeterministicObjective:
@@ -185,8 +221,12 @@ class DeterministicObjective:
         self.config = config
 
     def loss(self, network: Network, frames: Tensor, *,
-             generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
-        """Scalar loss and stats (loss); `generator` is unused (no randomness)."""
+             generator: torch.Generator | None = None,
+             shard: Shard | None = None) -> tuple[Tensor, dict[str, float]]:
+        """Scalar loss and stats (loss); `generator` is unused (no randomness). With
+        `shard`, this shard's part of the batch loss (the parts sum to it)."""
+        shard = shard or Shard(0, frames.shape[0], frames.shape[0])
+        shard.check(frames.shape[0])
         context, window = _split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
@@ -194,7 +234,8 @@ class DeterministicObjective:
         x, lam, is_context = network_inputs(context, torch.zeros_like(window), log_snr,
                                             logsnr_max=self.config.logsnr_max)
         pred = _window_output(network, x, lam, is_context, self.config.num_context)
-        loss = _per_frame_mse(pred, window).mean()
+        mse = _per_frame_mse(pred, window)
+        loss = mse.sum() / (shard.total * mse.shape[1])
         return loss, {"loss": loss.item()}
 
 

@@ -91,11 +91,13 @@ class WindowDataset(torch.utils.data.Dataset):
         num_frames: frames per window, n = num_context + window_size.
         frame_stride: step between used frames, in saved frames.
         stats: normalisation; items are (ω − mean)/std.
+        data_path: the store's path; a DataLoader worker process reopens it from there.
     """
 
     def __init__(self, vorticity: xr.DataArray, samples: Sequence[int], *, num_frames: int,
-                 frame_stride: int = 1, stats: NormStats):
+                 frame_stride: int = 1, stats: NormStats, data_path: str | None = None):
         self.vorticity = vorticity
+        self.data_path = None if data_path is None else str(data_path)
         self.samples = list(samples)
         self.num_frames = num_frames
         self.frame_stride = frame_stride
@@ -111,6 +113,21 @@ class WindowDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.samples) * self.starts_per_sample
 
+    def __getstate__(self) -> dict:
+        """Pickled for a DataLoader worker: the store path, not the opened store (zarr's
+        I/O thread must not cross a process boundary; the worker reopens it)."""
+        state = dict(self.__dict__)
+        if self.data_path is not None:
+            state["vorticity"] = None
+        return state
+
+    def _values(self) -> xr.DataArray:
+        if self.vorticity is None:
+            from rollflow.store import open_trajectories
+
+            self.vorticity = open_trajectories(self.data_path)[VORTICITY]
+        return self.vorticity
+
     def locate(self, index: int) -> tuple[int, int]:
         """Item index → (sample index in the store, first frame index)."""
         if not 0 <= index < len(self):
@@ -121,7 +138,7 @@ class WindowDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> torch.Tensor:
         sample, start = self.locate(index)
         stop = start + (self.num_frames - 1) * self.frame_stride + 1
-        window = self.vorticity.isel({SAMPLE: sample, TIME: slice(start, stop, self.frame_stride)})
+        window = self._values().isel({SAMPLE: sample, TIME: slice(start, stop, self.frame_stride)})
         values = np.asarray(window.transpose(TIME, X, Y).values, dtype=np.float32)
         values = (values - np.float32(self.stats.mean)) / np.float32(self.stats.std)
         return torch.from_numpy(values)
@@ -132,14 +149,17 @@ class StepBatchSampler(torch.utils.data.Sampler):
 
     The items form an endless stream of per-epoch permutations (epoch e shuffled with a
     generator seeded from (seed, e)); batch k is stream positions [k·B, (k+1)·B). Iteration
-    starts at `start_step` and never ends.
+    starts at `start_step` and never ends; with `rows` it yields only those rows of each
+    batch (one process's share in data-parallel training).
     """
 
-    def __init__(self, num_items: int, batch_size: int, *, seed: int, start_step: int = 0):
+    def __init__(self, num_items: int, batch_size: int, *, seed: int, start_step: int = 0,
+                 rows: slice | None = None):
         if num_items < 1:
             raise DataError("the training set has no windows")
         self.num_items, self.batch_size = num_items, batch_size
         self.seed, self.start_step = seed, start_step
+        self.rows = rows   # this process's rows of each batch (data-parallel training)
         self._cache: dict[int, torch.Tensor] = {}
 
     def _permutation(self, epoch: int) -> torch.Tensor:
@@ -164,5 +184,6 @@ class StepBatchSampler(torch.utils.data.Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         step = self.start_step
         while True:
-            yield self.batch(step)
+            batch = self.batch(step)
+            yield batch if self.rows is None else batch[self.rows]
             step += 1

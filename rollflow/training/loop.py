@@ -35,6 +35,7 @@ from rollflow.errors import RollflowError, Terminated
 from rollflow.training.checkpoint import latest_checkpoint, prune_checkpoints, save_checkpoint
 from rollflow.training.config import OptimConfig, TrainConfig
 from rollflow.training.data import derive_seed
+from rollflow.training.distributed import ProcessGroup
 from rollflow.training.metrics import plot_loss_curve
 from rollflow.training.state import RunState, prepare_run
 
@@ -102,13 +103,16 @@ def _train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
     generator.manual_seed(derive_seed(config.seed, "noise", step))
     frames = frames.to(state.device, non_blocking=True)
     state.network.train()
+    group = state.group
     with _autocast(state.device):
-        loss, stats = state.objective.loss(state.forward, frames, generator=generator)
-    if not torch.isfinite(loss):
+        loss, stats = state.objective.loss(state.forward, frames, generator=generator,
+                                           shard=group.shard(config.optim.batch_size))
+    batch_loss = group.sum(float(loss.detach()))     # this rank's part → the batch's loss
+    if not math.isfinite(batch_loss):
         raise RollflowError(f"non-finite training loss at step {step}; lower optim.lr or "
                             f"check the data (last checkpoint: step {state.saved_step})")
     state.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss * group.world).backward()     # DDP averages over ranks: Σ of the parts' gradients
     clip = config.optim.grad_clip or math.inf
     grad_norm = torch.nn.utils.clip_grad_norm_(state.network.parameters(), clip)
     lr = learning_rate(config.optim, step)
@@ -119,7 +123,7 @@ def _train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
     state.step += 1
     _ema_update(state)
     state.in_commit = False
-    return {**stats, "loss": float(loss.detach()), "grad_norm": float(grad_norm), "lr": lr}
+    return {**stats, "loss": batch_loss, "grad_norm": float(grad_norm), "lr": lr}
 
 
 @torch.no_grad()
@@ -142,6 +146,10 @@ def validation_loss(state: RunState) -> float:
 
 
 def _checkpoint(state: RunState) -> Path:
+    """Write a checkpoint of the current step (rank 0; other ranks only note the step)."""
+    if not state.group.is_main:
+        state.saved_step = state.step
+        return latest_checkpoint(state.run_dir) or state.run_dir
     epoch, offset = state.sampler.position(state.step)
     path = save_checkpoint(
         state.run_dir, step=state.step, config=state.config, stats=state.stats,
@@ -158,10 +166,13 @@ def _checkpoint(state: RunState) -> Path:
 
 def _loader(state: RunState) -> Iterator[torch.Tensor]:
     state.sampler.start_step = state.step
+    workers = state.config.runtime.num_workers
+    # Never fork: zarr v3's I/O thread makes forked workers deadlock now and then; spawned
+    # workers reopen the store themselves (WindowDataset.__getstate__).
     loader = torch.utils.data.DataLoader(
-        state.train_set, batch_sampler=state.sampler,
-        num_workers=state.config.runtime.num_workers,
-        pin_memory=state.device.type == "cuda")
+        state.train_set, batch_sampler=state.sampler, num_workers=workers,
+        multiprocessing_context="spawn" if workers else None,
+        persistent_workers=bool(workers), pin_memory=state.device.type == "cuda")
     return iter(loader)
 
 
@@ -197,23 +208,27 @@ def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
                 clock.tick()
                 window.append(metrics)
                 yield {"kind": "step", "step": state.step, **metrics}
+                main = state.group.is_main
                 if state.step % intervals.log_every == 0 or state.step == end:
                     record = _summary(window, state, time.perf_counter() - tick)
-                    state.log.append(record)
+                    if main:
+                        state.log.append(record)
                     window, tick = [], time.perf_counter()
                     yield record
-                if (state.val_set is not None and intervals.validate_every
+                if (main and state.val_set is not None and intervals.validate_every
                         and state.step % intervals.validate_every == 0):
                     record = {"kind": "validation", "step": state.step,
                               "val_loss": validation_loss(state)}
                     clock.tick()
                     state.log.append(record)
                     yield record
-                if state.step % intervals.checkpoint_every == 0 or guard.requested:
+                stop = state.group.any(guard.requested)   # every rank stops at this step
+                if state.step % intervals.checkpoint_every == 0 or stop:
                     yield {"kind": "checkpoint", "step": state.step,
                            "path": str(_checkpoint(state))}
-                if guard.requested:
-                    raise guard.exception()
+                if stop:
+                    state.group.barrier()    # rank 0's checkpoint is on disk
+                    raise guard.exception() if guard.requested else KeyboardInterrupt()
         except KeyboardInterrupt:
             if not state.in_commit and state.saved_step != state.step:
                 _checkpoint(state)
@@ -221,7 +236,8 @@ def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
 
 
 def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
-          resume: bool = False, stop_at: int | None = None) -> Iterator[dict[str, Any]]:
+          resume: bool = False, stop_at: int | None = None,
+          group: ProcessGroup | None = None) -> Iterator[dict[str, Any]]:
     """Train (or resume) a run; returns an iterator of metric dicts.
 
     Setup errors (bad store, grid mismatch, foreign checkpoint, non-empty run_dir without
@@ -234,6 +250,8 @@ def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
         resume: continue from the newest checkpoint in run_dir (fresh start if none).
         stop_at: stop after this many completed steps (≤ optim.total_steps); the learning
             rate schedule still spans optim.total_steps, so a later resume continues it.
+        group: this process's place in a data-parallel run (`ProcessGroup.from_env()`
+            under torchrun); default one process.
 
     Yields dicts with `kind`: "step" (every step: loss, grad_norm, lr, objective stats),
     "train" (averaged over log_every steps, with steps_per_s and samples_per_s),
@@ -242,7 +260,7 @@ def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
     Consumers that stop early should call `.throw(KeyboardInterrupt)` on the iterator to
     get a checkpoint at the current step.
     """
-    state = prepare_run(config, data_path, run_dir, resume=resume)
+    state = prepare_run(config, data_path, run_dir, resume=resume, group=group)
     end = config.optim.total_steps if stop_at is None else min(stop_at, config.optim.total_steps)
     return _train_iter(state, end)
 

@@ -24,6 +24,7 @@ from rollflow.nets import build_network
 from rollflow.store import open_trajectories
 from rollflow.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
 from rollflow.training.config import TrainConfig, config_hash
+from rollflow.training.distributed import ProcessGroup
 from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset, check_grid,
                                     compute_norm_stats, derive_seed, split_samples)
 from rollflow.training.metrics import MetricsLog
@@ -62,6 +63,7 @@ class RunState:
     saved_step: int = -1
     in_commit: bool = False
     cpu_seconds: float = 0.0  # process CPU time spent in the training loop, all sessions
+    group: ProcessGroup = dataclasses.field(default_factory=ProcessGroup)  # rank 0 writes
 
     @property
     def samples_seen(self) -> int:
@@ -111,13 +113,19 @@ def _build_model(config: TrainConfig, device: torch.device) -> tuple[nn.Module, 
 
 
 def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
-                resume: bool) -> RunState:
-    """Build (or restore, with `resume`) the state of a run in `run_dir`."""
+                resume: bool, group: ProcessGroup | None = None) -> RunState:
+    """Build (or restore, with `resume`) the state of a run in `run_dir`; with a `group`
+    of several processes every rank builds the same state and only rank 0 writes."""
     run_dir = Path(run_dir)
+    group = group or ProcessGroup()
+    group.check_batch(config.optim.batch_size)
     if config.runtime.num_threads is not None:
         torch.set_num_threads(config.runtime.num_threads)
     device = resolve_device(config.runtime.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     ckpt_path = _check_run_dir(run_dir, resume)
+    group.barrier()          # every rank has looked at run_dir before rank 0 writes to it
     vorticity, grid = _open_data(config, data_path)
     train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],
                                                config.data.num_validation_samples)
@@ -136,22 +144,26 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
     stats = ckpt.stats if ckpt else compute_norm_stats(vorticity, train_samples)
     windows = dict(num_frames=config.num_frames, frame_stride=config.data.frame_stride,
                    stats=stats)
+    windows["data_path"] = data_path
     train_set = WindowDataset(vorticity, train_samples, **windows)
     val_set = WindowDataset(vorticity, val_samples, **windows) if val_samples else None
     network, ema = _build_model(config, device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.optim.lr,
                                   weight_decay=config.optim.weight_decay)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if group.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    forward = torch.compile(network) if config.runtime.compile else network
     state = RunState(
         config=config, run_dir=run_dir, device=device, network=network,
-        forward=torch.compile(network) if config.runtime.compile else network, ema=ema,
+        forward=group.wrap(forward, device), ema=ema,
         optimizer=optimizer, objective=make_objective(config.diffusion), train_set=train_set,
         val_set=val_set, sampler=StepBatchSampler(len(train_set), config.optim.batch_size,
-                                                  seed=derive_seed(config.seed, "order")),
-        stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"))
+                                                  seed=derive_seed(config.seed, "order"),
+                                                  rows=group.rows(config.optim.batch_size)),
+        stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"), group=group)
     if ckpt is not None:
         _restore(state, ckpt)
-    else:
+    elif group.is_main:
         (run_dir / "config.json").write_text(json.dumps(to_mapping(config), indent=1))
     return state
 
@@ -165,4 +177,5 @@ def _restore(state: RunState, ckpt: Checkpoint) -> None:
         raise CheckpointError(f"{ckpt.path}: tensors do not fit the network ({err})") from None
     state.step = state.saved_step = ckpt.step
     state.cpu_seconds = float(ckpt.info.get("cpu_seconds", 0.0))
-    state.log.truncate_after(ckpt.step)
+    if state.group.is_main:
+        state.log.truncate_after(ckpt.step)

@@ -72,6 +72,7 @@ class DiesOnce:
         return simulate(spec, indices, progress=progress)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_is_rerun(spec, serial, client, tmp_path):
     marker = tmp_path / "died"
     path = generate_store_on_cluster(spec, tmp_path / "k.zarr", client=client, batch_size=1,
