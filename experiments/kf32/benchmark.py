@@ -94,6 +94,19 @@ def _latest_step(run_dir: Path) -> int:
     return load_checkpoint(found).step if found else 0
 
 
+def _finished(name: str, paths: Paths) -> bool:
+    """True once the model's run reached its config's total_steps (forecasts and rollouts
+    of a model are made once, from its final checkpoint only)."""
+    from rollflow.training import load_train_config
+
+    total = load_train_config(HERE / f"{name}.toml").optim.total_steps
+    done = _latest_step(paths.run(name)) >= total
+    if not done:
+        _say(f"{name}: training at step {_latest_step(paths.run(name))} of {total}; "
+             "skipped until it is finished")
+    return done
+
+
 def stage_train(plan: dict, paths: Paths, models: list[str]) -> None:
     from rollflow.cli.train import run_training
     from rollflow.training import load_train_config, train
@@ -134,7 +147,7 @@ def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
     truth = open_trajectories(paths.store("test"))
     for name in models:
         out = paths.forecasts / f"{name}.zarr"
-        if out.exists():
+        if out.exists() or not _finished(name, paths):
             continue
         model = load_trained(paths.run(name))
         members = 1 if model.config.diffusion.mode == "deterministic" else fc["members"]
@@ -217,7 +230,7 @@ def stage_rollouts(plan: dict, paths: Paths, models: list[str]) -> None:
     climate = open_trajectories(paths.store("train"))[VORTICITY]
     for name in models:
         out = paths.scores / f"rollout_{name}.nc"
-        if out.exists():
+        if out.exists() or not _finished(name, paths):
             continue
         _say(f"rollouts: {name}, {ro['samples']} × {ro['frames']} frames")
         model = load_trained(paths.run(name))
