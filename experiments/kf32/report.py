@@ -181,7 +181,8 @@ def rollout_section(out: Path, models: list[str]) -> list[str]:
             continue
         found = True
         r = xr.load_dataset(path)
-        lines.append(f"| {_label(name)} | {r.attrs.get('num_rollouts', '')} | "
+        count = r.attrs.get("num_rollouts", r.sizes.get("sample", ""))
+        lines.append(f"| {_label(name)} | {count} × {r.sizes.get('time', '')} frames | "
                      f"{float(r.share_finite):.2f} | {float(r.share_in_range):.2f} | "
                      f"{float(r.share_frames_in_range):.3f} | {float(r.log_spectral_error):.3f} |")
     return lines if found else ["Long rollouts: pending (benchmark.py stage rollouts)."]

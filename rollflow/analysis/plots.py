@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from rollflow.analysis._checks import require_dims
 from rollflow.analysis.colormaps import VORTICITY_CMAP
@@ -245,6 +246,7 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
             ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(5, 4),
                         fontsize=8)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())   # minor labels collide on a short axis
     ax.set_xlabel("wall seconds per simulated t.u. per trajectory (this CPU)")
     ax.set_ylabel(f"T$_{{{threshold:g}}}$: first lead with ρ < {threshold:g} (t.u.)")
     ax.set_title("skill vs cost (ensemble mean for models; 95 % CI)", fontsize=9)

@@ -71,3 +71,29 @@ def test_spread_skill_and_separation_plots(rng, tmp_path):
     assert len(fig.axes[0].lines) == 2           # curve and fitted exponential
     assert "λ = 0.69" in fig.axes[0].get_title()
     _saved(fig, tmp_path, "separation")
+
+
+def test_pareto_draws_solvers_as_a_cost_ordered_line_and_models_as_points(tmp_path):
+    """Bug: on a log axis spanning two decades the minor ticks were labelled too and the
+    labels ran into each other (docs/figures/kf32/pareto.png); only major ticks are
+    labelled now."""
+    from matplotlib.ticker import NullFormatter
+
+    from rollflow.analysis import plot_pareto
+
+    points = xr.Dataset(
+        {"cost": ("model", [0.8, 0.02, 0.09, 0.3]),
+         "estimate": ("model", [5.7, 1.6, 4.5, 4.4]),
+         "lower": ("model", [5.3, 1.4, 4.1, 4.1]), "upper": ("model", [6.1, 1.7, 4.8, 4.6]),
+         "kind": ("model", ["solver", "solver", "solver", "model"])},
+        coords={"model": ["s128", "s32", "s64", "rolling"]})
+    fig = plot_pareto(points)
+    ax = fig.axes[0]
+    solver_line = next(line for line in ax.get_lines() if line.get_linestyle() == "-")
+    np.testing.assert_array_equal(solver_line.get_xdata(), [0.02, 0.09, 0.8])
+    assert ax.get_xscale() == "log"
+    assert isinstance(ax.xaxis.get_minor_formatter(), NullFormatter)
+    assert sorted(t.get_text() for t in ax.texts) == ["rolling", "s128", "s32", "s64"]
+    _saved(fig, tmp_path, "pareto")
+    with pytest.raises(DataError, match="cost"):
+        plot_pareto(points.drop_vars("cost"))
