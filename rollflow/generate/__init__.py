@@ -30,7 +30,7 @@ from rollflow.errors import ConfigError
 from rollflow.specs import FlowSpec
 
 __all__ = ["estimate_seconds", "cost_line", "duration_text", "SECONDS_PER_STEP_128", "GenerationConfig", "SimulationConfig", "load_simulation_config",
-           "pending_batches", "generate_store", "SimulateFn"]
+           "pending_batches", "open_pending", "generate_store", "SimulateFn"]
 
 SECONDS_PER_STEP_128 = 1.7e-3
 """One CN-RK4 step of one 128² trajectory on one core of this project's CPU (measured:
@@ -113,6 +113,19 @@ def pending_batches(done: np.ndarray, batch_size: int) -> list[range]:
     return batches
 
 
+def open_pending(spec: FlowSpec, path: Path, *, batch_size: int, overwrite: bool,
+                 command: str | None, attrs: Mapping[str, Any] | None) -> list[range]:
+    """Create (or reopen) the store for `spec` at `path` and return its unfinished batches;
+    `command` and `attrs` go into the attrs of a newly created store."""
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be ≥ 1 (got {batch_size})")
+    extra = dict(attrs or {})
+    if command is not None:
+        extra["command"] = command
+    store.create_store(path, spec, attrs=extra, overwrite=overwrite)
+    return pending_batches(store.completed_samples(path), batch_size)
+
+
 def _real_simulate() -> SimulateFn:
     from rollflow.solver import simulate  # jax is imported only when generating
     return simulate
@@ -147,13 +160,8 @@ def generate_store(spec: FlowSpec, path: str | os.PathLike, *, batch_size: int,
     from the solver; KeyboardInterrupt leaves completed batches on disk.
     """
     path = Path(path)
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be ≥ 1 (got {batch_size})")
-    extra = dict(attrs or {})
-    if command is not None:
-        extra["command"] = command
-    store.create_store(path, spec, attrs=extra, overwrite=overwrite)
-    batches = pending_batches(store.completed_samples(path), batch_size)
+    batches = open_pending(spec, path, batch_size=batch_size, overwrite=overwrite,
+                           command=command, attrs=attrs)
     if not batches:
         return path
     simulate = simulate_fn if simulate_fn is not None else _real_simulate()

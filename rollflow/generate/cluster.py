@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from rollflow import store
 from rollflow.errors import ConfigError, RollflowError
-from rollflow.generate import SimulateFn, cost_line, pending_batches
+from rollflow.generate import SimulateFn, _progress_bar, cost_line, open_pending
 from rollflow.specs import FlowSpec
 
 __all__ = ["WORKER_ENV", "cluster_client", "generate_store_on_cluster"]
@@ -108,13 +108,8 @@ def generate_store_on_cluster(spec: FlowSpec, path: str | os.PathLike, *, client
     if store.store_format(path) == "netcdf":
         raise ConfigError(f"{path}: netCDF stores are written serially; use a .zarr output "
                           "for generation on workers, or drop --workers/--scheduler")
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be ≥ 1 (got {batch_size})")
-    extra = dict(attrs or {})
-    if command is not None:
-        extra["command"] = command
-    store.create_store(path, spec, attrs=extra, overwrite=overwrite)
-    batches = pending_batches(store.completed_samples(path), batch_size)
+    batches = open_pending(spec, path, batch_size=batch_size, overwrite=overwrite,
+                           command=command, attrs=attrs)
     if not batches:
         return path
     from distributed import as_completed
@@ -124,10 +119,7 @@ def generate_store_on_cluster(spec: FlowSpec, path: str | os.PathLike, *, client
                    f"; {len(client.scheduler_info().get('workers', {}))} workers",
                    file=sys.stderr)
     frames = spec.warmup_frames + spec.num_frames
-    bar = tqdm(total=frames * sum(len(b) for b in batches), unit="frame",
-               disable=not progress, dynamic_ncols=True,
-               desc=f"simulating {sum(len(b) for b in batches)} samples in "
-                    f"{len(batches)} tasks")
+    bar = _progress_bar(spec, batches, progress)
     futures = [client.submit(_simulate_batch, spec, str(path), b.start, b.stop, simulate_fn,
                              key=f"rollflow-simulate-{path.name}-{b.start}-{b.stop}",
                              retries=retries, pure=False)

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from rollflow.cli import main
 from rollflow.diffusion import Shard
+from rollflow.errors import ConfigError
 from rollflow.training import latest_checkpoint, load_checkpoint
 from rollflow.training.distributed import ProcessGroup
 
@@ -176,7 +177,7 @@ def test_process_count_must_divide_the_batch(store, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "does not divide" in err
     group = ProcessGroup(rank=1, world=3)
-    with pytest.raises(Exception, match="do not divide"):
+    with pytest.raises(ConfigError, match="do not divide"):
         group.check_batch(4)
 
 
