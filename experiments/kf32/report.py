@@ -210,6 +210,38 @@ def divergence_section(scores: dict) -> list[str]:
     return lines
 
 
+def comparison_section(scores: dict, pairs=(("rolling", "standard"),
+                                            ("rolling", "deterministic"))) -> list[str]:
+    """Paired differences of T_c between models forecasting the same test states
+    (`rollflow.analysis.paired_decorrelation_difference`, ensemble-mean curves)."""
+    from rollflow.analysis import paired_decorrelation_difference
+
+    lines = ["| comparison | network calls per frame | ΔT₀.₉₅ (t.u.) | ΔT₀.₉ (t.u.) "
+             "| ΔT₀.₈ (t.u.) | share of resamples with the first longer at 0.8 |",
+             "|---|---|---|---|---|---|"]
+    found = False
+    for a, b in pairs:
+        if a not in scores or b not in scores:
+            continue
+        found = True
+        curves = [scores[n].ensemble_mean_correlation.assign_coords(
+            time=scores[n].lead_time.values).rename(time="lead_time") for n in (a, b)]
+        diff = paired_decorrelation_difference(*curves, dim="lead_time")
+        calls = " vs ".join(f"{scores[n].attrs.get('forecast_network_calls_per_frame', 0):.2f}"
+                            for n in (a, b))
+        cells = [f"{float(diff.estimate.sel(threshold=c)):+.2f} "
+                 f"[{float(diff.lower.sel(threshold=c)):+.2f}, "
+                 f"{float(diff.upper.sel(threshold=c)):+.2f}]" for c in (0.95, 0.9, 0.8)]
+        share = float(diff.share_first_longer.sel(threshold=0.8))
+        lines.append(f"| {_label(a)} − {_label(b)} | {calls} | {' | '.join(cells)} | "
+                     f"{share:.3f} |")
+    if not found:
+        return ["Model comparisons: pending (both models' test scores are needed)."]
+    return lines + ["", "Paired percentile bootstrap (1 000 resamples, seed 0): each resample "
+                        "draws the same test trajectories for both models, so the interval "
+                        "is that of the difference, not of either model."]
+
+
 def render(out: Path, plan: dict) -> str:
     names = list(plan["models"]) + ["persistence"] + [f"solver_{s}" for s in plan["solvers"]]
     scores = _load_scores(out, names)
@@ -228,6 +260,8 @@ def render(out: Path, plan: dict) -> str:
         lines += main_table(scores) + [""] + figures(scores)
     else:
         lines.append("Test-set scores: pending (benchmark.py stages forecast … evaluate).")
+    lines += ["", "### Model against model on the same test states", ""]
+    lines += comparison_section(scores)
     lines += ["", "### Ensemble divergence against the Lyapunov exponent", ""]
     lines += divergence_section(scores)
     lines += ["", "### Long rollouts", ""] + rollout_section(out, list(plan["models"]))

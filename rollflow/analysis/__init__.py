@@ -8,7 +8,7 @@ a `model` dim may hold truth vs predictions. Importing this package also registe
 
 from rollflow.analysis.accuracy import rmse, vorticity_correlation
 from rollflow.analysis.decorrelation import (
-    bootstrap_ci, decorrelation_time, mean_curve_decorrelation,
+    bootstrap_ci, decorrelation_time, mean_curve_decorrelation, paired_decorrelation_difference,
 )
 from rollflow.analysis.divergence import fit_growth, relative_separation, separation_growth
 from rollflow.analysis.ensemble import crps, spread_skill
@@ -28,6 +28,7 @@ __all__ = [
     "kinetic_energy", "enstrophy", "velocity_from_vorticity", "vorticity_from_velocity",
     "energy_spectrum", "enstrophy_spectrum", "log_spectral_error", "spectral_slope",
     "vorticity_correlation", "decorrelation_time", "mean_curve_decorrelation",
+    "paired_decorrelation_difference",
     "bootstrap_ci", "rmse",
     "crps", "spread_skill",
     "relative_separation", "fit_growth", "separation_growth",

@@ -21,7 +21,7 @@ from rollflow.analysis.spectra import energy_spectrum, log_spectral_error
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, X, Y
 from rollflow.errors import DataError
 
-__all__ = ["align_truth", "forecast_scores"]
+__all__ = ["align_truth", "forecast_scores", "sample_scores", "combine_scores"]
 
 _TIME_ATOL = 1e-6  # t.u.; saved times are multiples of Δt ≥ 1e-3
 
@@ -46,6 +46,73 @@ def align_truth(forecast: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
     return aligned
 
 
+def sample_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
+    """Scores of each sample, the parts `combine_scores` turns into `forecast_scores`.
+
+    Every sample-mean of `forecast_scores` is a mean of per-sample values over equally
+    sized samples, so scoring blocks of samples and concatenating them along `sample`
+    gives the same result as scoring all at once (`headline_skill(..., block_samples=B)`
+    uses this to evaluate stores larger than memory).
+
+    Returns a Dataset along `sample` with
+      correlation (sample, member, time), ensemble_mean_correlation (sample, time);
+      squared_error (sample, time): mean over (x, y) of (ensemble mean − truth)², 1/t.u.²;
+      with ≥ 2 members, ensemble_variance (sample, time): mean over (x, y) of the unbiased
+      member variance, and crps (sample, time), 1/t.u.;
+      energy_spectrum_{forecast,truth} (sample, k), averaged over (member,) time.
+    """
+    require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
+    truth = align_truth(forecast, truth)
+    out = xr.Dataset({
+        "correlation": vorticity_correlation(forecast, truth),
+        "ensemble_mean_correlation": vorticity_correlation(forecast.mean(MEMBER), truth),
+        "squared_error": rmse(forecast.mean(MEMBER), truth) ** 2,
+    })
+    if forecast.sizes[MEMBER] >= 2:
+        skill = spread_skill(forecast, truth)
+        out["ensemble_variance"] = skill["spread"] ** 2
+        out["crps"] = crps(forecast, truth)
+    out["energy_spectrum_forecast"] = energy_spectrum(forecast, average_dims=(MEMBER, TIME))
+    out["energy_spectrum_truth"] = energy_spectrum(truth, average_dims=(TIME,))
+    if LEAD_TIME in forecast.coords:
+        out = out.assign_coords({LEAD_TIME: forecast[LEAD_TIME]})
+    out.attrs.update({"num_members": forecast.sizes[MEMBER], "grid_size": forecast.sizes[X],
+                      "units": truth.attrs.get("units", "")})
+    return out
+
+
+def combine_scores(per_sample: xr.Dataset, *, thresholds: Sequence[float] = (0.95, 0.9, 0.8),
+                   seed: int = 0, num_resamples: int = 1000) -> xr.Dataset:
+    """The `forecast_scores` Dataset from `sample_scores` output (see there)."""
+    members = int(per_sample.attrs["num_members"])
+    rho = per_sample["correlation"]
+    lead = per_sample[LEAD_TIME] if LEAD_TIME in per_sample.coords else per_sample[TIME]
+    crossing = decorrelation_time(rho.assign_coords({TIME: lead.values}),
+                                  thresholds=thresholds).mean(MEMBER)
+    ci = bootstrap_ci(crossing, seed=seed, num_resamples=num_resamples)
+    error = np.sqrt(per_sample["squared_error"].mean(SAMPLE))
+    out = xr.Dataset({
+        "correlation": rho, "ensemble_mean_correlation": per_sample["ensemble_mean_correlation"],
+        "decorrelation_time": crossing,
+        "decorrelation_estimate": ci["estimate"], "decorrelation_lower": ci["lower"],
+        "decorrelation_upper": ci["upper"],
+        "rmse": error.rename("rmse").assign_attrs(units=per_sample.attrs.get("units", "")),
+    })
+    if "ensemble_variance" in per_sample:
+        spread = np.sqrt(per_sample["ensemble_variance"].mean(SAMPLE))
+        out["spread"] = spread
+        out["spread_skill"] = np.sqrt((members + 1) / members) * spread / error.where(error > 0)
+        out["crps"] = per_sample["crps"].mean(SAMPLE)
+    spec_f = per_sample["energy_spectrum_forecast"].mean(SAMPLE)
+    spec_t = per_sample["energy_spectrum_truth"].mean(SAMPLE)
+    out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
+    out["log_spectral_error"] = log_spectral_error(
+        spec_f, spec_t, k_max=int(per_sample.attrs["grid_size"]) // 2 - 1)
+    out.attrs.update({"num_members": members,
+                      "bootstrap_seed": seed, "bootstrap_resamples": num_resamples})
+    return out
+
+
 def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
                     thresholds: Sequence[float] = (0.95, 0.9, 0.8), seed: int = 0,
                     num_resamples: int = 1000) -> xr.Dataset:
@@ -63,31 +130,8 @@ def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
       circle: truncated truth data have no energy at the Nyquist row/column and only
       partly filled corner shells beyond n/2, so those shells would measure the
       truncation, not the forecast.
+
+    It is `combine_scores(sample_scores(forecast, truth), ...)`.
     """
-    require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
-    truth = align_truth(forecast, truth)
-    lead = forecast[LEAD_TIME] if LEAD_TIME in forecast.coords else forecast[TIME]
-    rho = vorticity_correlation(forecast, truth)
-    rho_mean = vorticity_correlation(forecast.mean(MEMBER), truth)
-    by_lead = rho.assign_coords({TIME: lead.values})
-    crossing = decorrelation_time(by_lead, thresholds=thresholds).mean(MEMBER)
-    ci = bootstrap_ci(crossing, seed=seed, num_resamples=num_resamples)
-    out = xr.Dataset({
-        "correlation": rho, "ensemble_mean_correlation": rho_mean,
-        "decorrelation_time": crossing,
-        "decorrelation_estimate": ci["estimate"], "decorrelation_lower": ci["lower"],
-        "decorrelation_upper": ci["upper"],
-        "rmse": rmse(forecast.mean(MEMBER), truth, mean_dims=(SAMPLE, X, Y)),
-    })
-    if forecast.sizes[MEMBER] >= 2:
-        skill = spread_skill(forecast, truth, mean_dims=(SAMPLE, X, Y))
-        out["spread"], out["spread_skill"] = skill["spread"], skill["spread_skill"]
-        out["crps"] = crps(forecast, truth, mean_dims=(SAMPLE, X, Y))
-    spec_f = energy_spectrum(forecast, average_dims=(SAMPLE, MEMBER, TIME))
-    spec_t = energy_spectrum(truth, average_dims=(SAMPLE, TIME))
-    out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
-    out["log_spectral_error"] = log_spectral_error(spec_f, spec_t,
-                                                   k_max=forecast.sizes[X] // 2 - 1)
-    out.attrs.update({"num_members": forecast.sizes[MEMBER],
-                      "bootstrap_seed": seed, "bootstrap_resamples": num_resamples})
-    return out
+    return combine_scores(sample_scores(forecast, truth), thresholds=thresholds, seed=seed,
+                          num_resamples=num_resamples)

@@ -1,6 +1,7 @@
 """Headline skill of one forecast: the numbers a benchmark table reports, in one Dataset.
 
-Composes `forecast_scores` and `mean_curve_decorrelation`; defines no new statistic.
+Composes `sample_scores`, `combine_scores` and `mean_curve_decorrelation`; defines no new
+statistic.
 Two decorrelation readings, always labelled (METHOD.md §5):
 
 - ensemble mean: the sample-mean correlation curve of the ensemble mean, its first
@@ -11,16 +12,17 @@ Two decorrelation readings, always labelled (METHOD.md §5):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import xarray as xr
 
 from rollflow.analysis.decorrelation import DEFAULT_THRESHOLDS, mean_curve_decorrelation
-from rollflow.analysis.scores import forecast_scores
-from rollflow.conventions import LEAD_TIME, MEMBER, TIME
+from rollflow.analysis.scores import combine_scores, sample_scores
+from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME
+from rollflow.errors import DataError
 
-__all__ = ["headline_skill", "correlation_at"]
+__all__ = ["headline_skill", "correlation_at", "per_sample_scores"]
 
 
 def correlation_at(curve: xr.DataArray, leads: Sequence[float]) -> xr.DataArray:
@@ -32,10 +34,32 @@ def correlation_at(curve: xr.DataArray, leads: Sequence[float]) -> xr.DataArray:
                         attrs={"units": "1", "long_name": "sample-mean correlation"})
 
 
+def per_sample_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
+                      block_samples: int | None = None,
+                      progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """`sample_scores`, lazily for all samples at once (`block_samples` None) or computed
+    block by block of `block_samples` samples and concatenated: memory then holds one
+    block of the forecast (plus its intermediates), however large the store.
+    `progress` is called with the number of samples of each finished block."""
+    if block_samples is None:
+        return sample_scores(forecast, truth)
+    if block_samples < 1:
+        raise DataError(f"block_samples must be ≥ 1 (got {block_samples})")
+    parts = []
+    for first in range(0, forecast.sizes[SAMPLE], block_samples):
+        block = forecast.isel({SAMPLE: slice(first, first + block_samples)})
+        parts.append(sample_scores(block, truth).compute())
+        if progress is not None:
+            progress(block.sizes[SAMPLE])
+    return xr.concat(parts, dim=SAMPLE, data_vars="all", coords="minimal", compat="override",
+                     combine_attrs="override")
+
+
 def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
                    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
                    leads: Sequence[float] = (0.2, 1.0, 2.0), seed: int = 0,
-                   num_resamples: int = 1000) -> xr.Dataset:
+                   num_resamples: int = 1000, block_samples: int | None = None,
+                   progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Scores of a (sample, member, time, x, y) forecast against the truth.
 
     Returns the `forecast_scores` Dataset plus
@@ -44,9 +68,14 @@ def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
         (per-member mean-curve crossings, averaged over members; CI likewise);
       mean_correlation (lead_time): sample-mean ρ of the ensemble mean;
       correlation_at_leads (lead): that curve at `leads` t.u. (interpolated, ρ(0) = 1).
+
+    With `block_samples`, the per-sample scores are computed block by block (bounded
+    memory, see `per_sample_scores`); the result is the same up to float rounding.
     """
-    scores = forecast_scores(forecast, truth, thresholds=thresholds, seed=seed,
-                             num_resamples=num_resamples)
+    per_sample = per_sample_scores(forecast, truth, block_samples=block_samples,
+                                   progress=progress)
+    scores = combine_scores(per_sample, thresholds=thresholds, seed=seed,
+                            num_resamples=num_resamples)
     mean_rho = scores.ensemble_mean_correlation.swap_dims({TIME: LEAD_TIME})
     member_rho = scores.correlation.swap_dims({TIME: LEAD_TIME})
     ens = mean_curve_decorrelation(mean_rho, thresholds=thresholds, dim=LEAD_TIME, seed=seed,

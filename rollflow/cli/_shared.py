@@ -11,7 +11,8 @@ import xarray as xr
 from rollflow.conventions import X
 from rollflow.errors import DataError
 
-__all__ = ["check_model_grid", "default_init_index", "int_at_least", "select_samples"]
+__all__ = ["check_model_grid", "default_init_index", "int_at_least", "float_above",
+           "select_samples"]
 
 
 def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
@@ -51,5 +52,19 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be ≥ {minimum} (got {value})")
+        return value
+    return parse_fn
+
+
+def float_above(minimum: float) -> Callable[[str], float]:
+    """argparse `type=` for finite numbers > `minimum` (a usage error names the bound)."""
+    def parse_fn(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > minimum or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a finite number > {minimum} "
+                                             f"(got {text})")
         return value
     return parse_fn

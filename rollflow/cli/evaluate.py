@@ -1,7 +1,9 @@
 """`rollflow evaluate FORECAST --truth STORE [--out METRICS] [--figures DIR]`.
 
 Thin: open both stores, call `rollflow.analysis.skill.headline_skill`, print a summary
-table (decorrelation of the ensemble mean and of single members as labelled rows), save the scores (zarr or netCDF) and, on request, the standard figures.
+table (decorrelation of the ensemble mean and of single members as labelled rows), save
+the scores (zarr or netCDF) and, on request, the standard figures. The stores stay lazy
+(dask): scores are computed chunk by chunk, so a forecast larger than memory evaluates.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["add_parser", "run", "summary_lines", "write_figures"]
+from rollflow.cli._shared import float_above
+
+__all__ = ["add_parser", "run", "summary_lines", "write_figures", "block_samples"]
 
 ORDER = 50
 
@@ -24,6 +28,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", metavar="METRICS", help="write the scores (.zarr or .nc)")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures into DIR")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--block-mb", type=float_above(0), default=256, metavar="MB",
+                        help="forecast data scored per block of samples (default 256 MiB; "
+                             "peak memory is a few times this, whatever the store size)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing METRICS")
     parser.set_defaults(run=run)
 
@@ -100,19 +107,39 @@ def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
     return paths
 
 
+def block_samples(forecast, block_mb: float) -> int:
+    """Samples per scoring block so one block holds about `block_mb` MiB of forecast."""
+    per_sample = forecast.dtype.itemsize * forecast.size // max(1, forecast.sizes["sample"])
+    return max(1, int(block_mb * 2**20 // max(1, per_sample)))
+
+
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from tqdm import tqdm
+
+    from rollflow.analysis.scores import align_truth
     from rollflow.analysis.skill import headline_skill
     from rollflow.conventions import VORTICITY
-    from rollflow.store import open_trajectories, save_dataset
+    from rollflow.errors import StoreError
+    from rollflow.store import completed_samples, open_trajectories, save_dataset
 
     from rollflow.specs import check_comparable
 
+    done = completed_samples(args.forecast)
+    if not done.all():
+        raise StoreError(f"{args.forecast} is unfinished ({int(done.sum())} of {done.size} "
+                         "samples written); run its forecast command again to finish it")
     forecast_ds, truth_ds = open_trajectories(args.forecast, validate=False), \
         open_trajectories(args.truth)
     check_comparable(forecast_ds.attrs, truth_ds.attrs)
-    forecast = forecast_ds[VORTICITY].load()
-    truth = truth_ds[VORTICITY]
-    scores = headline_skill(forecast, truth, seed=args.seed).compute()
+    forecast, truth = forecast_ds[VORTICITY], truth_ds[VORTICITY]  # lazy: chunk by chunk
+    align_truth(forecast, truth)  # bad input fails in one line, before the progress bar
+    bar = tqdm(total=forecast.sizes["sample"], unit="sample", desc="evaluate",
+               file=sys.stderr, dynamic_ncols=True)
+    with bar:
+        scores = headline_skill(forecast, truth, seed=args.seed, progress=bar.update,
+                                block_samples=block_samples(forecast, args.block_mb)).compute()
     for line in summary_lines(scores):
         print(line)
     if args.out:

@@ -2,7 +2,9 @@
 
 Thin: load the trained model (EMA weights) and the truth store, check that the grids
 match, roll out from `--init-index` for `--frames` frames with `--members` members per
-sample, and save a (sample, member, time, x, y) dataset (zarr, or netCDF for `.nc`).
+sample, and write a (sample, member, time, x, y) dataset (zarr, or netCDF for `.nc`)
+batch by batch (`rollflow.forecast.forecast_to_store`): memory holds one batch, and an
+interrupted forecast resumes when the same command is run again.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def add_parser(subparsers) -> None:
                         help="override the rolling sampler's steps per emitted frame")
     parser.add_argument("--raw-weights", action="store_true",
                         help="use the raw instead of the EMA weights")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output (without it, an unfinished output "
+                             "of the same model and settings is resumed)")
     parser.set_defaults(run=run)
 
 
@@ -52,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from rollflow.conventions import SAMPLE, VORTICITY
-    from rollflow.forecast import ForecastSettings, forecast
-    from rollflow.store import open_trajectories, save_dataset
+    from rollflow.forecast import ForecastSettings, forecast_to_store
+    from rollflow.store import open_trajectories
     from rollflow.training import load_trained
 
     from rollflow.cli._shared import check_model_grid, default_init_index, select_samples
@@ -67,15 +71,26 @@ def run(args: argparse.Namespace) -> int:
                                 num_members=args.members, seed=args.seed,
                                 batch_size=args.batch_size,
                                 steps_per_shift=args.steps_per_shift)
-    total = settings.num_frames * -(-vorticity.sizes[SAMPLE] // settings.batch_size)
-    with tqdm(total=total, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        result = forecast(model, vorticity, settings, attrs=truth.attrs, progress=bar.update)
-    result.attrs["forecast_checkpoint_step"] = model.step
-    result.attrs["forecast_run_dir"] = str(args.run_dir)
-    save_dataset(result, args.out, overwrite=args.overwrite)
+    bar = tqdm(total=0, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
+               file=sys.stderr, dynamic_ncols=True)
+
+    def start(num_pending: int) -> None:
+        bar.reset(total=num_pending * settings.num_frames)
+
+    with bar:
+        done = forecast_to_store(model, vorticity, settings, args.out, attrs=truth.attrs,
+                                 extra_attrs={"forecast_checkpoint_step": model.step,
+                                              "forecast_run_dir": str(args.run_dir)},
+                                 overwrite=args.overwrite, progress=bar.update,
+                                 on_start=start)
+    if done.num_run == 0:
+        print(f"{args.out} is already complete (same model and settings); nothing to do")
+        return 0
+    result = open_trajectories(args.out, validate=False)
+    resumed = f" (resumed: {done.num_run} of {done.num_batches} batches run now)" \
+        if done.resumed else ""
     print(f"wrote {args.out}: {result[VORTICITY].sizes[SAMPLE]} samples × {args.members} "
-          f"members × {args.frames} frames; "
+          f"members × {args.frames} frames{resumed}; "
           f"{result.attrs['forecast_network_calls_per_frame']:.1f} network calls and "
           f"{result.attrs['forecast_seconds_per_frame']:.3f} s per emitted frame")
     return 0

@@ -1,5 +1,8 @@
-"""rollflow.forecast: ensemble rollouts of a trained model → (sample, member, time, x, y)."""
+"""rollflow.forecast: ensemble rollouts of a trained model → (sample, member, time, x, y),
+in memory (`forecast`) or batch by batch into a resumable store (`forecast_to_store`)."""
 
+from rollflow.forecast.chunked import ForecastRun, forecast_to_store, pending_batch_starts
 from rollflow.forecast.rollout import ForecastModel, ForecastSettings, context_indices, forecast
 
-__all__ = ["ForecastModel", "ForecastSettings", "forecast", "context_indices"]
+__all__ = ["ForecastModel", "ForecastSettings", "forecast", "context_indices",
+           "forecast_to_store", "ForecastRun", "pending_batch_starts"]

@@ -26,7 +26,8 @@ from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, T
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
 from rollflow.errors import DataError
 
-__all__ = ["ForecastModel", "ForecastSettings", "forecast", "context_indices"]
+__all__ = ["ForecastModel", "ForecastSettings", "forecast", "forecast_dataset", "timing_attrs",
+           "context_indices"]
 
 
 class ForecastModel(Protocol):
@@ -92,10 +93,61 @@ def _check_truth(truth: xr.DataArray) -> None:
         raise DataError(f"truth lacks dims {missing}; expected (sample, time, x, y)")
 
 
+@dataclasses.dataclass(frozen=True)
+class ForecastPlan:
+    """What every batch of one forecast shares (built by `plan_forecast`)."""
+
+    truth: xr.DataArray           # (sample, time, x, y)
+    config: DiffusionConfig
+    stride: int
+    indices: list[int]            # context frames along time
+    device: torch.device
+    sampler: Any
+
+
+def plan_forecast(model: ForecastModel, truth: xr.DataArray,
+                  settings: ForecastSettings) -> ForecastPlan:
+    """Check the truth and settings and build the sampler (DataError on bad input)."""
+    _check_truth(truth)
+    truth = truth.transpose(SAMPLE, TIME, X, Y)
+    config = _diffusion_config(model, settings)
+    stride = int(model.config.data.frame_stride)
+    indices = context_indices(settings.init_index, config.num_context, stride)
+    if settings.init_index >= truth.sizes[TIME]:
+        raise DataError(f"init_index {settings.init_index} is past the last frame "
+                        f"({truth.sizes[TIME] - 1})")
+    device = next(model.network.parameters()).device
+    return ForecastPlan(truth, config, stride, indices, device, make_sampler(config, model.network))
+
+
+def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
+               first: int) -> tuple[np.ndarray, int]:
+    """Frames (B, member, time, x, y) of the samples first … first + B − 1 and the network
+    calls it took; the generator is seeded with seed + first, so a batch gives the same
+    frames whether it runs alone or within a whole forecast."""
+    block = plan.truth.isel({SAMPLE: slice(first, first + settings.batch_size),
+                             TIME: plan.indices})
+    context = torch.as_tensor(np.array(block.values, dtype=np.float32), device=plan.device)
+    context = expand_members(model.normalise(context), settings.num_members)
+    generator = torch.Generator(device=plan.device).manual_seed(settings.seed + first)
+    frames = plan.sampler(context, settings.num_frames, generator=generator)
+    frames = split_members(model.denormalise(frames), settings.num_members)
+    return frames.float().cpu().numpy(), plan.sampler.stats.network_calls
+
+
+def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `flow_*` (FlowSpec) entries of `attrs`, or of the truth's own attrs."""
+    return {k: v for k, v in (truth.attrs if attrs is None else attrs).items()
+            if k.startswith(SPEC_ATTR_PREFIX)}
+
+
 def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
              attrs: Mapping[str, Any] | None = None,
              progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Ensemble forecast (sample, member, time, x, y) of vorticity, 1/t.u., float32.
+
+    Holds the whole forecast in memory; `rollflow.forecast.forecast_to_store` writes the
+    same values batch by batch instead (bounded memory, resumable).
 
     Args:
         model: a trained model (eval mode) on the truth's grid.
@@ -112,42 +164,42 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
         forecast), and `forecast_seconds_per_time_unit`: wall seconds per simulated t.u.
         per trajectory (one member of one sample), comparable with the solvers'.
     """
-    _check_truth(truth)
-    truth = truth.transpose(SAMPLE, TIME, X, Y)
-    config = _diffusion_config(model, settings)
-    stride = int(model.config.data.frame_stride)
-    indices = context_indices(settings.init_index, config.num_context, stride)
-    times = truth[TIME].values
-    if settings.init_index >= times.size:
-        raise DataError(f"init_index {settings.init_index} is past the last frame "
-                        f"({times.size - 1})")
-    device = next(model.network.parameters()).device
-    sampler = make_sampler(config, model.network)
+    plan = plan_forecast(model, truth, settings)
     outputs, calls, start = [], 0, _time.perf_counter()
-    samples = truth[SAMPLE].values
-    for first in range(0, samples.size, settings.batch_size):
-        block = truth.isel({SAMPLE: slice(first, first + settings.batch_size), TIME: indices})
-        context = torch.as_tensor(np.array(block.values, dtype=np.float32), device=device)
-        context = expand_members(model.normalise(context), settings.num_members)
-        generator = torch.Generator(device=device).manual_seed(settings.seed + first)
-        frames = sampler(context, settings.num_frames, generator=generator)
-        calls += sampler.stats.network_calls
-        frames = split_members(model.denormalise(frames), settings.num_members)
-        outputs.append(frames.float().cpu().numpy())
+    for first in range(0, plan.truth.sizes[SAMPLE], settings.batch_size):
+        values, batch_calls = run_batch(model, plan, settings, first)
+        outputs.append(values)
+        calls += batch_calls
         if progress is not None:
             progress(settings.num_frames)
     seconds = _time.perf_counter() - start
-    spec_attrs = {k: v for k, v in (truth.attrs if attrs is None else attrs).items()
-                  if k.startswith(SPEC_ATTR_PREFIX)}
-    return _to_dataset(np.concatenate(outputs), truth, spec_attrs, settings, config, stride,
-                       calls_per_frame=calls / (settings.num_frames * len(outputs)),
-                       seconds_per_frame=seconds / settings.num_frames)
+    values = np.concatenate(outputs)
+    ds = forecast_dataset(values, plan.truth, spec_attrs(truth, attrs), settings,
+                          plan.config, plan.stride)
+    ds.attrs.update(timing_attrs(ds, settings, calls=calls, num_batches=len(outputs),
+                                 seconds=seconds, num_samples_timed=values.shape[0]))
+    return ds
 
 
-def _to_dataset(values: np.ndarray, truth: xr.DataArray, spec_attrs: dict[str, Any],
-                settings: ForecastSettings,
-                config: DiffusionConfig, stride: int, *, calls_per_frame: float,
-                seconds_per_frame: float) -> xr.Dataset:
+def timing_attrs(ds: xr.Dataset, settings: ForecastSettings, *, calls: int,
+                 num_batches: int, seconds: float, num_samples_timed: int) -> dict[str, float]:
+    """Network calls and wall seconds per emitted frame of the whole forecast, and wall
+    seconds per simulated t.u. per trajectory, from `seconds` spent on
+    `num_samples_timed` of its samples in `num_batches` batches (extrapolated to all)."""
+    lead = ds[LEAD_TIME].values
+    per_sample = seconds / num_samples_timed
+    seconds_per_frame = per_sample * ds.sizes[SAMPLE] / settings.num_frames
+    return {"forecast_network_calls_per_frame": calls / (settings.num_frames * num_batches),
+            "forecast_seconds_per_frame": seconds_per_frame,
+            "forecast_seconds_per_time_unit": per_sample / float(lead[-1])
+            / settings.num_members}
+
+
+def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any],
+                     settings: ForecastSettings, config: DiffusionConfig,
+                     stride: int) -> xr.Dataset:
+    """The forecast Dataset around `values` (sample, member, time, x, y), numpy or dask,
+    with coords and the settings' attrs (timings are added by the caller)."""
     times = truth[TIME].values
     dt = float(times[1] - times[0]) if times.size > 1 else float(
         truth.attrs.get("flow_save_interval", 1.0))
@@ -166,10 +218,6 @@ def _to_dataset(values: np.ndarray, truth: xr.DataArray, spec_attrs: dict[str, A
         "forecast_init_index": settings.init_index, "forecast_init_time": t0,
         "forecast_frame_stride": stride, "forecast_seed": settings.seed,
         "forecast_batch_size": settings.batch_size,
-        "forecast_network_calls_per_frame": calls_per_frame,
-        "forecast_seconds_per_frame": seconds_per_frame,
-        "forecast_seconds_per_time_unit": seconds_per_frame / (stride * dt) / values.shape[0]
-        / settings.num_members,
     })
     da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
                       coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})

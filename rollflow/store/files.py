@@ -22,7 +22,7 @@ from rollflow.store.validate import COMPLETED, check_whole, spec_from_attrs, val
 from rollflow.store.zarr_io import is_zarr_store, open_zarr, write_zarr
 
 __all__ = ["store_format", "open_trajectories", "read_spec", "save_dataset", "remove_store",
-           "publish"]
+           "publish", "open_raw"]
 
 Format = Literal["zarr", "netcdf"]
 
@@ -44,7 +44,9 @@ def _normalise_attrs(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _open_raw(path: str | os.PathLike) -> xr.Dataset:
+def open_raw(path: str | os.PathLike) -> xr.Dataset:
+    """Open any store written by rollflow lazily, `completed` flag included (StoreError
+    for a missing or foreign path)."""
     path = Path(path)
     if not path.exists():
         raise StoreError(f"no such store: {path}")
@@ -66,7 +68,7 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
     Raises StoreError for a missing, foreign or inconsistent path. netCDF files stay open
     until the dataset is closed.
     """
-    ds = _open_raw(path)
+    ds = open_raw(path)
     if validate:
         try:
             validate_dataset(ds, require_complete=not allow_incomplete, whole=True)
@@ -81,7 +83,7 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
 def read_spec(path: str | os.PathLike) -> FlowSpec:
     """The FlowSpec stored in the attrs of a trajectory store, checked against its arrays
     (sizes and coordinates; StoreError if edited attrs disagree with the data)."""
-    with _open_raw(path) as ds:
+    with open_raw(path) as ds:
         spec = spec_from_attrs(ds.attrs, where=str(path))
         try:
             check_whole(ds, spec)

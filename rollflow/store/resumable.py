@@ -26,7 +26,7 @@ from rollflow.errors import DataError, StoreError
 from rollflow.specs import FlowSpec
 from rollflow.store.dataset import VORTICITY_ATTRS, dataset_attrs, trajectory_coords
 from rollflow.store.encoding import chunk_shape
-from rollflow.store.files import open_trajectories, publish, read_spec, store_format
+from rollflow.store.files import open_raw, publish, read_spec, store_format
 from rollflow.store.netcdf_io import read_netcdf_array, write_netcdf, write_netcdf_region
 from rollflow.store.validate import COMPLETED, spec_differences
 from rollflow.store.zarr_io import read_zarr_array, write_zarr, write_zarr_region
@@ -132,18 +132,21 @@ def mark_completed(path: str | os.PathLike, samples: range) -> None:
 def completed_samples(path: str | os.PathLike) -> np.ndarray:
     """Boolean array over the store's samples: True where the sample is fully written.
 
-    A store without a `completed` flag (written whole by `save_dataset`) is complete.
+    Works for trajectory stores and for sample stores (`create_sample_store`, e.g.
+    forecasts); a store without a `completed` flag (written whole by `save_dataset`) is
+    complete.
     """
     path = Path(path)
-    spec = read_spec(path)
+    with open_raw(path) as ds:
+        num_samples = ds.sizes.get(TRAJECTORY_DIMS[0], 0)
+        has_flags = COMPLETED in ds.variables
+    if not has_flags:
+        return np.ones(num_samples, dtype=bool)
     if store_format(path) == "netcdf":
         flags = read_netcdf_array(path, COMPLETED)
     else:
         flags = read_zarr_array(path, COMPLETED)
-    if flags is None:
-        with open_trajectories(path, validate=False) as ds:
-            return np.ones(ds.sizes[TRAJECTORY_DIMS[0]], dtype=bool)
-    if flags.shape != (spec.num_samples,):
-        raise StoreError(f"{path}: {COMPLETED} has shape {flags.shape}, expected "
-                         f"({spec.num_samples},)")
+    if flags is None or flags.shape != (num_samples,):
+        raise StoreError(f"{path}: {COMPLETED} has shape "
+                         f"{None if flags is None else flags.shape}, expected ({num_samples},)")
     return flags.astype(bool)

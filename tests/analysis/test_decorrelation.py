@@ -128,3 +128,46 @@ def test_mean_curve_never_crossing_is_inf_and_rejects_nan():
                        .estimate.values).all()
     with pytest.raises(DataError, match="zero norm"):
         mean_curve_decorrelation(rho.where(rho > 0.985), dim="lead_time")
+
+
+def test_resample_weights_reproduce_the_gathered_means(rng):
+    from rollflow.analysis.decorrelation import _resample_weights
+
+    curves = rng.standard_normal((3, 7, 5))                    # (member, sample, time)
+    indices = rng.integers(0, 7, size=(50, 7))
+    gathered = curves[:, indices, :].mean(axis=-2)             # (member, R, time)
+    weighted = np.einsum("rs,...st->...rt", _resample_weights(indices), curves)
+    np.testing.assert_allclose(weighted, gathered, rtol=1e-12)
+    np.testing.assert_allclose(_resample_weights(indices).sum(axis=1), 1.0)
+
+
+def _curves(slopes, offsets, times):
+    """ρ = 1 − slope·t + offset per sample, dims (sample, lead_time)."""
+    values = 1 - np.asarray(slopes)[:, None] * times[None] + np.asarray(offsets)[:, None]
+    return xr.DataArray(values, dims=("sample", "lead_time"), coords={
+        "sample": np.arange(len(slopes)), "lead_time": times})
+
+
+def test_paired_difference_of_linear_curves_is_exact_and_paired(rng):
+    from rollflow.analysis import paired_decorrelation_difference
+
+    times = np.arange(1, 41) * 0.1
+    offsets = rng.normal(0, 0.05, 12)         # shared by both forecasts of a trajectory
+    slow, fast = _curves(np.full(12, 0.1), offsets, times), _curves(np.full(12, 0.2), offsets,
+                                                                      times)
+    out = paired_decorrelation_difference(slow, fast, thresholds=[0.8], dim="lead_time",
+                                          num_resamples=300)
+    mean_offset = offsets.mean()
+    expected = (0.2 + mean_offset) / 0.1 - (0.2 + mean_offset) / 0.2     # T_slow − T_fast
+    np.testing.assert_allclose(out.estimate.values, [expected], atol=1e-9)
+    out = out.isel(threshold=0)
+    assert float(out.lower) <= expected <= float(out.upper)
+    assert float(out.share_first_longer) == 1.0
+    same = paired_decorrelation_difference(slow, slow, thresholds=[0.8],
+                                           dim="lead_time").isel(threshold=0)
+    assert float(same.lower) == float(same.upper) == 0.0     # paired: no spurious spread
+    unpaired = mean_curve_decorrelation(slow, thresholds=[0.8], dim="lead_time")
+    assert float((unpaired.upper - unpaired.lower).isel(threshold=0)) > 0
+    with pytest.raises(DataError, match="same trajectories"):
+        paired_decorrelation_difference(slow, fast.assign_coords(sample=np.arange(12) + 1),
+                                        dim="lead_time")

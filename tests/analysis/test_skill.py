@@ -51,3 +51,21 @@ def test_an_all_zero_forecast_names_the_cause(rng):
     forecast, truth = _pair(rng)
     with pytest.raises(DataError, match="zero norm"):
         headline_skill(forecast * 0.0, truth, num_resamples=10)
+
+
+@pytest.mark.parametrize("block", [1, 3])
+def test_scores_block_by_block_equal_all_at_once(rng, block):
+    """Every sample-mean score is a mean over equal samples, so blocks (here 4 samples in
+    blocks of 1 or 3) reproduce the all-at-once scores to rounding."""
+    forecast, truth = _pair(rng)
+    whole = headline_skill(forecast, truth, num_resamples=200)
+    seen = []
+    parts = headline_skill(forecast.chunk(sample=1), truth, num_resamples=200,
+                           block_samples=block, progress=seen.append)
+    assert sum(seen) == 4 and len(seen) == -(-4 // block)
+    assert set(parts.data_vars) == set(whole.data_vars)
+    for name in whole.data_vars:
+        np.testing.assert_allclose(parts[name].values, whole[name].values, rtol=1e-12,
+                                   err_msg=name)
+    with pytest.raises(Exception, match="block_samples must be ≥ 1"):
+        headline_skill(forecast, truth, block_samples=0)

@@ -29,3 +29,98 @@ def test_other_physics_is_refused(tmp_path, capsys):
     save_dataset(fc, tmp_path / "fc2.zarr")
     assert main(["evaluate", str(tmp_path / "fc2.zarr"), "--truth",
                  str(tmp_path / "truth.zarr")]) == 0
+
+
+# --- evaluation larger than a memory cap --------------------------------------------
+
+_CAPPED = r'''
+import resource, sys
+from rollflow.cli import main
+from rollflow.store import open_trajectories
+small, big, truth, headroom, what = sys.argv[1:6]
+assert main(["evaluate", small, "--truth", truth]) == 0  # warm-up: imports, thread pools
+size = next(int(line.split()[1]) for line in open("/proc/self/status")
+            if line.startswith("VmSize")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + int(headroom), resource.RLIM_INFINITY))
+if what == "load":  # the small store loads under the cap, the big one does not
+    open_trajectories(small, validate=False)["vorticity"].load()
+    try:
+        open_trajectories(big, validate=False)["vorticity"].load()
+        print("LOADED")
+    except (MemoryError, RuntimeError) as err:  # blosc reports a failed malloc as -1
+        print("CANNOT LOAD", type(err).__name__)
+else:
+    print("EXIT", main(["evaluate", big, "--truth", truth, "--block-mb", "1"]))
+'''
+
+
+def _forecast_store(path, truth, num_samples, num_members, seed=1):
+    """A (sample, member, time, x, y) store of truth + noise, written sample by sample."""
+    import dask.array as da
+    import xarray as xr
+
+    from rollflow.store import create_sample_store, mark_completed, write_sample_region
+
+    v = truth.vorticity.isel(sample=slice(0, num_samples), time=slice(2, None))
+    shape = (num_samples, num_members, *v.shape[1:])
+    lazy = da.full(shape, np.nan, np.float32, chunks=(1, 1, *v.shape[1:]))
+    ds = xr.Dataset({"vorticity": (("sample", "member", "time", "x", "y"), lazy)},
+                    coords={"sample": v.sample.values, "member": np.arange(num_members),
+                            "time": v.time.values, "x": v.x, "y": v.y,
+                            "lead_time": ("time", v.time.values - float(truth.time[1]))},
+                    attrs={k: a for k, a in truth.attrs.items() if k.startswith("flow_")})
+    create_sample_store(path, ds)
+    rng = np.random.default_rng(seed)
+    for s in range(num_samples):
+        noise = rng.standard_normal((1, num_members, *v.shape[1:])).astype(np.float32)
+        mark_completed(path, write_sample_region(
+            path, {"vorticity": v.values[s][None, None] + noise}, s))
+    return shape
+
+
+def test_evaluation_larger_than_a_memory_cap_runs_lazily(tmp_path):
+    """A 64 MiB forecast evaluates (1 MiB blocks) under a cap of 32 MiB above the warmed-up
+    process, while loading it under the same cap fails (so the cap binds)."""
+    import os
+    import subprocess
+    import sys
+
+    spec = FlowSpec(simulation_size=32, output_size=32, num_frames=66, num_samples=64,
+                    warmup_time=0.4, save_interval=0.2, seed=3)
+    values = np.random.default_rng(0).standard_normal((64, 66, 32, 32)).astype(np.float32)
+    truth = trajectories_to_dataset(values, spec)
+    save_dataset(truth, tmp_path / "truth.zarr")
+    shape = _forecast_store(tmp_path / "big.zarr", truth, 64, 4)
+    _forecast_store(tmp_path / "small.zarr", truth, 1, 4)
+    size, headroom = int(np.prod(shape)) * 4, 32 * 2**20
+    assert size >= 2 * headroom
+    (tmp_path / "capped.py").write_text(_CAPPED)
+    env = dict(os.environ, MALLOC_ARENA_MAX="1", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
+
+    def capped(what):
+        out = subprocess.run([sys.executable, str(tmp_path / "capped.py"),
+                              *(str(tmp_path / f) for f in ("small.zarr", "big.zarr",
+                                                            "truth.zarr")),
+                              str(headroom), what], capture_output=True, text=True, env=env,
+                             timeout=600)
+        return out.stdout + out.stderr
+
+    assert "CANNOT LOAD" in capped("load")
+    result = capped("evaluate")
+    assert "EXIT 0" in result, result[-2000:]
+    assert "members: 4, samples: 64, lead times: 64" in result
+
+
+def test_unfinished_forecast_is_refused_in_one_line(tmp_path, capsys):
+    from rollflow.store import create_sample_store
+
+    spec = FlowSpec(simulation_size=32, output_size=16, num_frames=8, num_samples=2)
+    truth = _store(tmp_path / "truth.zarr", spec)
+    fc = persistence_forecast(truth.vorticity, init_index=1, num_frames=4, save_interval=0.2)
+    fc.attrs.update(spec.to_attrs())
+    create_sample_store(tmp_path / "fc.zarr", fc.chunk())
+    code = main(["evaluate", str(tmp_path / "fc.zarr"), "--truth", str(tmp_path / "truth.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "unfinished (0 of 2 samples written)" in err[0] and "again" in err[0]
