@@ -61,6 +61,16 @@ def _test_scores(name: str, plan: dict, test: Path) -> dict:
     }
 
 
+def _steps_text(diffusion: dict) -> str:
+    """How the sampler spends its network calls, in the words of the mode."""
+    k, w = diffusion["steps_per_shift"], diffusion["window_size"]
+    if diffusion["mode"] == "rolling":
+        return f"K = {k} steps per emitted frame"
+    if diffusion["mode"] == "standard":
+        return f"N = W·K = {w * k} denoising steps per {w}-frame window"
+    return f"one network call per {w}-frame window"
+
+
 def card_markdown(meta: dict) -> str:
     card, cfg = meta["card"], meta["config"]
     t = card.get("test_T_ensemble_mean", {})
@@ -69,13 +79,13 @@ def card_markdown(meta: dict) -> str:
     net = cfg["net"]
     return f"""## `{meta['name']}`
 
-{card.get('status', '')}
+{card.get('status') or meta.get('status', '')}
 
 - **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8`
   (any KF32 store: 32² grid, Δt = 0.2 t.u.); Python: `rollflow.training.load_trained("{meta['name']}")`.
 - **Model:** {cfg['diffusion']['mode']} diffusion, n_ctx = {cfg['diffusion']['num_context']},
-  W = {cfg['diffusion']['window_size']}, K = {cfg['diffusion']['steps_per_shift']} steps per
-  emitted frame ({card.get('network_calls_per_frame', 0):.2f} network calls per frame),
+  W = {cfg['diffusion']['window_size']}, {_steps_text(cfg['diffusion'])}
+  ({card.get('network_calls_per_frame', 0):.2f} network calls per frame),
   target "{cfg['diffusion']['target']}", loss weighting "{cfg['diffusion']['loss_weighting']}";
   backbone `{net['window_encoding']}` U-Net, base {net['base_channels']} channels × {net['channel_multipliers']},
   {card.get('parameters', 0) / 1e6:.2f} M parameters, EMA weights stored as {meta['weights_dtype']}.
