@@ -94,7 +94,7 @@ def create_sample_store(path: str | os.PathLike, template: xr.Dataset, *,
                              "(stored vs requested); use --overwrite to replace it")
         return True
     if store_format(path) == "netcdf":
-        publish(path, lambda tmp: write_netcdf(full.compute(), tmp), overwrite=overwrite)
+        publish(path, lambda tmp: write_netcdf(full, tmp), overwrite=overwrite)  # chunk by chunk
     else:
         publish(path, lambda tmp: write_zarr(full, tmp, compute=False), overwrite=overwrite)
     return False
