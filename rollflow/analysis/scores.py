@@ -16,7 +16,7 @@ import xarray as xr
 from rollflow.analysis._checks import require_dims
 from rollflow.analysis.accuracy import rmse, vorticity_correlation
 from rollflow.analysis.decorrelation import bootstrap_ci, decorrelation_time
-from rollflow.analysis.ensemble import crps, spread_skill
+from rollflow.analysis.ensemble import crps
 from rollflow.analysis.spectra import energy_spectrum, log_spectral_error
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, X, Y
 from rollflow.errors import DataError
@@ -63,14 +63,14 @@ def sample_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
     """
     require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
     truth = align_truth(forecast, truth)
+    ensemble_mean = forecast.mean(MEMBER)
     out = xr.Dataset({
         "correlation": vorticity_correlation(forecast, truth),
-        "ensemble_mean_correlation": vorticity_correlation(forecast.mean(MEMBER), truth),
-        "squared_error": rmse(forecast.mean(MEMBER), truth) ** 2,
+        "ensemble_mean_correlation": vorticity_correlation(ensemble_mean, truth),
+        "squared_error": rmse(ensemble_mean, truth) ** 2,
     })
-    if forecast.sizes[MEMBER] >= 2:
-        skill = spread_skill(forecast, truth)
-        out["ensemble_variance"] = skill["spread"] ** 2
+    if forecast.sizes[MEMBER] >= 2:  # the spread² of `spread_skill`, without its RMSE again
+        out["ensemble_variance"] = forecast.var(MEMBER, ddof=1).mean((X, Y))
         out["crps"] = crps(forecast, truth)
     out["energy_spectrum_forecast"] = energy_spectrum(forecast, average_dims=(MEMBER, TIME))
     out["energy_spectrum_truth"] = energy_spectrum(truth, average_dims=(TIME,))
