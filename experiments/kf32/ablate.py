@@ -74,7 +74,7 @@ def _costs(names: list[str], configs: dict, data: Path, out: Path, rounds: int =
 
 
 def _train(name: str, mapping: dict, steps: int, data: Path, out: Path) -> Path:
-    from rollflow.cli.train import run_training
+    from rollflow.training import run_training
     from rollflow.configio import merge_mappings
     from rollflow.training import train, train_config_from_mapping
 
@@ -97,7 +97,8 @@ def _score(run_dir: Path, validation: Path, evaluate: dict, steps_per_shift: int
 
     model = load_trained(run_dir)
     truth = open_trajectories(validation)
-    settings = ForecastSettings(init_index=evaluate["init_index"], num_frames=evaluate["frames"],
+    frames = evaluate["frames"] // model.config.data.frame_stride   # the same horizon in t.u.
+    settings = ForecastSettings(init_index=evaluate["init_index"], num_frames=frames,
                                 num_members=evaluate["members"], seed=seed,
                                 batch_size=evaluate["batch_size"],
                                 steps_per_shift=steps_per_shift)
@@ -126,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation", type=Path, default=ROOT / "data/kf32/validation.zarr")
     parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32/ablations")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these variants")
+    parser.add_argument("--total-steps", type=int, metavar="N",
+                        help="train every variant for N steps instead of budget / cost (for "
+                             "variants of one network, run side by side in two processes)")
     args = parser.parse_args(argv)
     plan, configs = _load_variants(args.plan)
     names = args.only or list(configs)
     budget = 60.0 * float(plan["budget_cpu_minutes"])
-    costs = _costs(names, configs, args.data, args.out)
+    costs = (_costs(names, configs, args.data, args.out) if args.total_steps is None
+             else {name: {"cpu_seconds_per_step": budget / args.total_steps} for name in names})
     evaluate = plan["evaluate"]
     summary = {}
     for name in names:

@@ -108,7 +108,7 @@ def _finished(name: str, paths: Paths) -> bool:
 
 
 def stage_train(plan: dict, paths: Paths, models: list[str]) -> None:
-    from rollflow.cli.train import run_training
+    from rollflow.training import run_training
     from rollflow.training import load_train_config, train
 
     for name in models:

@@ -121,7 +121,7 @@ def _data(spec: FlowSpec, path: Path, what: str) -> None:
 
 
 def _train(config: DemoConfig, out: Path) -> Path:
-    from rollflow.cli.train import run_training
+    from rollflow.training import run_training
     from rollflow.errors import ConfigError
     from rollflow.training import train
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from rollflow.cli._shared import int_at_least
 from rollflow.errors import RollflowError, Terminated
 
-__all__ = ["add_parser", "run", "run_training"]
+__all__ = ["add_parser", "run"]
 
 ORDER = 30
 
@@ -51,49 +51,6 @@ def _command(args: argparse.Namespace) -> str:
     return f"rollflow train {args.config} --data {args.data} --out {args.out} --resume{steps}"
 
 
-def _consume(records, show: bool = True) -> dict:
-    from tqdm import tqdm
-
-    first = next(records)
-    bar = tqdm(total=first["end"], initial=first["step"], unit="step", dynamic_ncols=True,
-               desc=f"train ({first['device']})", file=sys.stderr, disable=not show)
-    smooth, postfix, last = None, {}, first
-    with bar:
-        for record in records:
-            last = record
-            if record["kind"] == "step":
-                smooth = record["loss"] if smooth is None else 0.9 * smooth + 0.1 * record["loss"]
-                postfix.update(loss=f"{smooth:.4g}", lr=f"{record['lr']:.2e}")
-                bar.update(record["step"] - bar.n)
-                bar.set_postfix(postfix, refresh=False)
-            elif record["kind"] == "validation":
-                postfix["val"] = f"{record['val_loss']:.4g}"
-            elif record["kind"] == "train":
-                postfix["samples/s"] = f"{record['samples_per_s']:.3g}"
-    return last
-
-
-def _checkpoint_on_interrupt(records) -> None:
-    """Let the loop checkpoint if Ctrl-C landed here rather than inside it."""
-    try:
-        records.throw(KeyboardInterrupt)
-    except (KeyboardInterrupt, StopIteration):
-        pass
-
-
-def run_training(records, show: bool = True) -> dict:
-    """Consume `rollflow.training.train` records behind a progress bar; return the last.
-
-    On Ctrl-C the loop writes a checkpoint at the current step, then KeyboardInterrupt
-    propagates to the caller.
-    """
-    try:
-        return _consume(records, show)
-    except KeyboardInterrupt:
-        _checkpoint_on_interrupt(records)
-        raise
-
-
 def _launch(args: argparse.Namespace) -> int:
     """Run this command under torchrun with args.nproc local processes."""
     import os
@@ -120,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     """Train; 0 when finished, 130 after Ctrl-C (checkpoint written)."""
     import os
 
-    from rollflow.training import load_train_config, train
+    from rollflow.training import load_train_config, run_training, train
     from rollflow.training.distributed import ProcessGroup
 
     config = load_train_config(args.config)

@@ -6,6 +6,7 @@ Torch only; knows nothing about fluids or files. The backbone is injected (see `
 from rollflow.diffusion.config import MODES, DiffusionConfig
 from rollflow.diffusion.ensemble import expand_members, split_members
 from rollflow.diffusion.denoiser import Denoiser, Network, network_inputs, predict_from_v, v_target
+from rollflow.diffusion.distill import DistillationObjective, student_config
 from rollflow.diffusion.local_time import LOCAL_TIME_MODES, local_times
 from rollflow.diffusion.objective import (
     DeterministicObjective, DiffusionObjective, Objective, Shard, add_noise, frame_weights,
@@ -24,5 +25,5 @@ __all__ = [
     "sample_local_times", "add_noise", "frame_weights",
     "Sampler", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
     "RollingSampler", "StandardSampler", "DeterministicSampler",
-    "expand_members", "split_members",
+    "expand_members", "split_members", "DistillationObjective", "student_config",
 ]

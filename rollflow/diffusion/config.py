@@ -57,6 +57,10 @@ class DiffusionConfig:
             SNR + 1) or "min_snr" (min(SNR, γ)/(SNR + 1), i.e. x-MSE weighted by
             min(SNR, γ); Hang et al. 2023). Diffusion modes only.
         min_snr_gamma: γ > 0 of "min_snr".
+        distilled_from: K of the teacher this rolling model was distilled from
+            (`rollflow.diffusion.distill`), None for a model trained from data. A distilled
+            student samples only with its own steps_per_shift = distilled_from / 2 and
+            deterministic DDIM (η = 0), the sampler it was taught.
     """
 
     mode: Literal["rolling", "standard", "deterministic"] = "rolling"
@@ -73,6 +77,7 @@ class DiffusionConfig:
     target: Literal["field", "increment"] = "field"
     loss_weighting: Literal["v", "min_snr"] = "v"
     min_snr_gamma: float = 5.0
+    distilled_from: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.mode in MODES, "mode", f"one of {', '.join(map(repr, MODES))}", self.mode)
@@ -98,6 +103,12 @@ class DiffusionConfig:
         _require(self.min_snr_gamma > 0, "min_snr_gamma", "> 0", self.min_snr_gamma)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
+        if self.distilled_from is not None:
+            _require(self.mode == "rolling" and _is_int(self.distilled_from)
+                     and self.distilled_from == 2 * self.steps_per_shift, "distilled_from",
+                     f"2 × steps_per_shift = {2 * self.steps_per_shift} for a rolling model",
+                     self.distilled_from)
+            _require(self.eta == 0.0, "eta", "0 for a distilled student", self.eta)
 
     @property
     def frames_per_example(self) -> int:

@@ -44,7 +44,8 @@ from rollflow.errors import DataError
 
 __all__ = [
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
-    "sample_local_times", "add_noise", "frame_weights", "snr_weights",
+    "sample_local_times", "add_noise", "frame_weights", "snr_weights", "noised",
+    "split_frames", "window_output", "per_frame_mse",
 ]
 
 
@@ -99,10 +100,10 @@ def add_noise(x: Tensor, tau: Tensor, schedule: CosineSchedule, *,
         z and ε, both (B, W, H, W).
     """
     eps = standard_normal(tuple(x.shape), device=x.device, dtype=x.dtype, generator=generator)
-    return _noised(x, tau, eps, schedule), eps
+    return noised(x, tau, eps, schedule), eps
 
 
-def _noised(x: Tensor, tau: Tensor, eps: Tensor, schedule: CosineSchedule) -> Tensor:
+def noised(x: Tensor, tau: Tensor, eps: Tensor, schedule: CosineSchedule) -> Tensor:
     """α(τ) x + σ(τ) ε, α and σ broadcast over the pixels."""
     alpha, sigma = schedule.alpha_sigma(tau)
     scale = (1,) * (x.ndim - tau.ndim)
@@ -124,7 +125,7 @@ def snr_weights(log_snr: Tensor, weighting: str, gamma: float) -> Tensor:
     raise ValueError(f"unknown loss weighting {weighting!r}")
 
 
-def _split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tensor]:
+def split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tensor]:
     """(context (B, C, H, W), window (B, W, H, W)); DataError on a wrong frame count."""
     expected = config.num_context + config.window_size
     if frames.ndim != 4 or frames.shape[1] != expected:
@@ -133,7 +134,7 @@ def _split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tens
     return frames[:, :config.num_context], frames[:, config.num_context:]
 
 
-def _window_output(network: Network, x: Tensor, log_snr: Tensor, is_context: Tensor,
+def window_output(network: Network, x: Tensor, log_snr: Tensor, is_context: Tensor,
                    num_context: int) -> Tensor:
     """The network output at the window slots; ValueError if its shape differs from x."""
     out = network(x, log_snr, is_context)
@@ -142,7 +143,7 @@ def _window_output(network: Network, x: Tensor, log_snr: Tensor, is_context: Ten
     return out[:, num_context:]
 
 
-def _per_frame_mse(pred: Tensor, target: Tensor) -> Tensor:
+def per_frame_mse(pred: Tensor, target: Tensor) -> Tensor:
     """Mean over pixels of (pred − target)², shape (B, W)."""
     return (pred - target).square().flatten(2).mean(dim=2)
 
@@ -184,7 +185,7 @@ class DiffusionObjective:
         of the batch loss — the parts of a partition sum to the whole batch's loss."""
         shard = shard or Shard(0, frames.shape[0], frames.shape[0])
         shard.check(frames.shape[0])
-        context, window = _split_frames(frames, self.config)
+        context, window = split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         tau, use_init = sample_local_times(
             shard.total, window_size=self.config.window_size, mode=self.config.mode,
@@ -199,13 +200,13 @@ class DiffusionObjective:
         total_weight = weight.sum()
         rows = slice(shard.start, shard.stop)
         tau, eps, weight = tau[rows], eps[rows], weight[rows]
-        z = _noised(window, tau, eps, self.schedule)
+        z = noised(window, tau, eps, self.schedule)
         log_snr = self.schedule.log_snr(tau)
         alpha, sigma = self.schedule.alpha_sigma_from_log_snr(log_snr)
         x, lam, is_context = network_inputs(context, z, log_snr,
                                             logsnr_max=self.schedule.logsnr_max)
-        v_hat = _window_output(network, x, lam, is_context, self.config.num_context)
-        mse = _per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
+        v_hat = window_output(network, x, lam, is_context, self.config.num_context)
+        mse = per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
         scale = snr_weights(log_snr, self.config.loss_weighting, self.config.min_snr_gamma)
         loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / total_weight
         return loss, {"loss": loss.item(), **stats}
@@ -227,14 +228,14 @@ class DeterministicObjective:
         `shard`, this shard's part of the batch loss (the parts sum to it)."""
         shard = shard or Shard(0, frames.shape[0], frames.shape[0])
         shard.check(frames.shape[0])
-        context, window = _split_frames(frames, self.config)
+        context, window = split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
                              device=window.device)
         x, lam, is_context = network_inputs(context, torch.zeros_like(window), log_snr,
                                             logsnr_max=self.config.logsnr_max)
-        pred = _window_output(network, x, lam, is_context, self.config.num_context)
-        mse = _per_frame_mse(pred, window)
+        pred = window_output(network, x, lam, is_context, self.config.num_context)
+        mse = per_frame_mse(pred, window)
         loss = mse.sum() / (shard.total * mse.shape[1])
         return loss, {"loss": loss.item()}
 

@@ -82,6 +82,15 @@ def context_indices(init_index: int, num_context: int, stride: int) -> list[int]
 
 def _diffusion_config(model: ForecastModel, settings: ForecastSettings) -> DiffusionConfig:
     config: DiffusionConfig = model.config.diffusion
+    if config.distilled_from is not None:
+        k = config.steps_per_shift
+        if settings.steps_per_shift not in (None, k):
+            raise DataError(f"this model is a distilled student trained for K = {k} steps "
+                            f"per shift (from a K = {config.distilled_from} teacher); it cannot "
+                            f"sample with K = {settings.steps_per_shift} — use its teacher")
+        if settings.eta not in (None, 0.0):
+            raise DataError(f"this model is a distilled student of the deterministic (η = 0) "
+                            f"sampler; it cannot sample with η = {settings.eta}")
     changes = {k: v for k, v in (("steps_per_shift", settings.steps_per_shift),
                                  ("eta", settings.eta)) if v is not None}
     return dataclasses.replace(config, **changes) if changes else config

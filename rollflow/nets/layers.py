@@ -55,7 +55,7 @@ class NoiseEmbedding(nn.Module):
         self.flag = nn.Embedding(2, dim)
 
     def forward(self, log_snr: torch.Tensor, is_context: torch.Tensor) -> torch.Tensor:
-        phases = log_snr.float()[..., None] * self.frequencies
+        phases = log_snr.to(self.frequencies.dtype)[..., None] * self.frequencies
         features = torch.cat([torch.sin(phases), torch.cos(phases)], dim=-1)
         return self.mlp(features) + self.flag(is_context.long())
 

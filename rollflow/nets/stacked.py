@@ -57,8 +57,8 @@ class WindowEmbedding(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(width, dim), nn.SiLU(), nn.Linear(dim, dim))
 
     def forward(self, log_snr: torch.Tensor, is_context: torch.Tensor) -> torch.Tensor:
-        phases = log_snr.float()[..., None] * self.frequencies          # (B, F, half)
-        flag = is_context.float()[..., None] * 2.0 - 1.0                 # (B, F, 1)
+        phases = log_snr.to(self.frequencies.dtype)[..., None] * self.frequencies  # (B, F, half)
+        flag = is_context.to(phases.dtype)[..., None] * 2.0 - 1.0        # (B, F, 1)
         features = torch.cat([torch.sin(phases), torch.cos(phases), flag], dim=-1)
         return self.mlp(features.flatten(1))
 

@@ -2,7 +2,8 @@
 
 A checkpoint at step k is two files in `<run>/checkpoints/`:
 
-    step_<k:08d>.safetensors   model/<name>, ema/<name>, optim/<param index>/<state key>
+    step_<k:08d>.safetensors   model/<name>, ema/<name>, ema@<decay>/<name> (the extra
+                               EMAs), optim/<param index>/<state key>
     step_<k:08d>.json          format tag and version, step, resolved config and its hash,
                                normalisation stats, data split and loader position,
                                optimiser param groups, sha256 of the safetensors file
@@ -52,6 +53,17 @@ class Checkpoint:
     ema: dict[str, torch.Tensor]
     optimizer: dict[str, Any]
     info: dict[str, Any]
+    extra_emas: dict[float, dict[str, torch.Tensor]] = dataclasses.field(default_factory=dict)
+
+    def ema_weights(self, decay: float | None = None) -> dict[str, torch.Tensor]:
+        """The EMA weights of `decay` (None: the run's `optim.ema_decay`); CheckpointError
+        naming the decays kept if this one was not."""
+        if decay is None or decay == self.config.optim.ema_decay:
+            return self.ema
+        if decay not in self.extra_emas:
+            kept = ", ".join(f"{d:g}" for d in [self.config.optim.ema_decay, *self.extra_emas])
+            raise CheckpointError(f"{self.path}: no EMA with decay {decay:g} (kept: {kept})")
+        return self.extra_emas[decay]
 
 
 def checkpoint_dir(run_dir: str | Path) -> Path:
@@ -85,7 +97,8 @@ def _optimizer_tensors(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tens
 
 def save_checkpoint(run_dir: str | Path, *, step: int, config: TrainConfig, stats: NormStats,
                     model: dict[str, torch.Tensor], ema: dict[str, torch.Tensor],
-                    optimizer: dict[str, Any], info: dict[str, Any]) -> Path:
+                    optimizer: dict[str, Any], info: dict[str, Any],
+                    extra_emas: dict[float, dict[str, torch.Tensor]] | None = None) -> Path:
     """Write the checkpoint of `step` atomically; returns the JSON path.
 
     `model`/`ema` are state dicts, `optimizer` an optimiser state dict (tensor state only),
@@ -97,6 +110,8 @@ def save_checkpoint(run_dir: str | Path, *, step: int, config: TrainConfig, stat
     optim_tensors, param_groups = _optimizer_tensors(optimizer)
     tensors = {**{f"model/{k}": v.detach().cpu().contiguous() for k, v in model.items()},
                **{f"ema/{k}": v.detach().cpu().contiguous() for k, v in ema.items()},
+               **{f"ema@{decay!r}/{k}": v.detach().cpu().contiguous()
+                  for decay, weights in (extra_emas or {}).items() for k, v in weights.items()},
                **optim_tensors}
     weights = directory / f"{stem}.safetensors"
     tmp = weights.with_name(weights.name + ".tmp")
@@ -127,18 +142,20 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
-def _split_tensors(tensors: dict[str, torch.Tensor]) -> tuple[dict, dict, dict]:
-    model, ema, optim_state = {}, {}, {}
+def _split_tensors(tensors: dict[str, torch.Tensor]) -> tuple[dict, dict, dict, dict]:
+    model, ema, optim_state, extra = {}, {}, {}, {}
     for name, value in tensors.items():
         kind, _, rest = name.partition("/")
         if kind == "model":
             model[rest] = value
         elif kind == "ema":
             ema[rest] = value
+        elif kind.startswith("ema@"):
+            extra.setdefault(float(kind.removeprefix("ema@")), {})[rest] = value
         elif kind == "optim":
             index, _, key = rest.partition("/")
             optim_state.setdefault(int(index), {})[key] = value
-    return model, ema, optim_state
+    return model, ema, optim_state, extra
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -165,12 +182,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         tensors = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError) as err:
         raise CheckpointError(f"{weights}: unreadable tensors ({err})") from None
-    model, ema, optim_state = _split_tensors(tensors)
+    model, ema, optim_state, extra = _split_tensors(tensors)
+    missing = set(config.optim.extra_ema_decays) - set(extra)
+    if missing:
+        raise CheckpointError(f"{weights}: the EMAs with decay "
+                              f"{', '.join(f'{d:g}' for d in sorted(missing))} are missing")
     groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g
               for g in meta["optimizer_param_groups"]]
     return Checkpoint(path=path, step=step, config=config, stats=stats, model=model, ema=ema,
                       optimizer={"state": optim_state, "param_groups": groups},
-                      info=meta.get("info", {}))
+                      info=meta.get("info", {}), extra_emas=extra)
 
 
 def _steps(run_dir: str | Path) -> list[tuple[int, Path]]:

@@ -6,6 +6,11 @@ training samples. Each item reads only its own n frames from the store; the stat
 streamed one sample at a time. The order of items is a function of (seed, step) only
 (`StepBatchSampler`), so an interrupted run resumes with exactly the batches it would have
 seen.
+
+Symmetry augmentation (`rollflow.symmetry`): with `num_elements` > 0 the sampler pairs every
+item with a group element drawn from (seed, step), the item becomes (i, element index), and
+the dataset maps all n frames of the window with that one element before normalising —
+still a function of (seed, step) only, so resumes stay exact.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import xarray as xr
 
 from rollflow.conventions import SAMPLE, TIME, VORTICITY, X, Y
 from rollflow.errors import DataError
+from rollflow.symmetry import apply_element, element_from_index
 
 __all__ = ["NormStats", "WindowDataset", "StepBatchSampler", "split_samples",
            "compute_norm_stats", "derive_seed", "check_grid"]
@@ -92,11 +98,15 @@ class WindowDataset(torch.utils.data.Dataset):
         frame_stride: step between used frames, in saved frames.
         stats: normalisation; items are (ω − mean)/std.
         data_path: the store's path; a DataLoader worker process reopens it from there.
+        forcing_wavenumber: k_f of the store's flow; needed only to read items
+            (index, element) that carry a symmetry element (`rollflow.symmetry`).
     """
 
     def __init__(self, vorticity: xr.DataArray, samples: Sequence[int], *, num_frames: int,
-                 frame_stride: int = 1, stats: NormStats, data_path: str | None = None):
+                 frame_stride: int = 1, stats: NormStats, data_path: str | None = None,
+                 forcing_wavenumber: int | None = None):
         self.vorticity = vorticity
+        self.forcing_wavenumber = forcing_wavenumber
         self.data_path = None if data_path is None else str(data_path)
         self.samples = list(samples)
         self.num_frames = num_frames
@@ -135,13 +145,22 @@ class WindowDataset(torch.utils.data.Dataset):
         which, start = divmod(index, self.starts_per_sample)
         return self.samples[which], start
 
-    def __getitem__(self, index: int) -> torch.Tensor:
+    def __getitem__(self, item: int | tuple[int, int]) -> torch.Tensor:
+        """Window `item` (an index), or (index, element index): the window mapped by that
+        group element, every frame alike; (num_frames, H, W) float32, normalised."""
+        index, element = item if isinstance(item, tuple) else (item, 0)
         sample, start = self.locate(index)
         stop = start + (self.num_frames - 1) * self.frame_stride + 1
         window = self._values().isel({SAMPLE: sample, TIME: slice(start, stop, self.frame_stride)})
         values = np.asarray(window.transpose(TIME, X, Y).values, dtype=np.float32)
+        if element:
+            if self.forcing_wavenumber is None:
+                raise DataError("a symmetry element was asked for but the dataset was built "
+                                "without the flow's forcing wavenumber")
+            values = apply_element(values, element_from_index(
+                element, values.shape[-1], self.forcing_wavenumber), self.forcing_wavenumber)
         values = (values - np.float32(self.stats.mean)) / np.float32(self.stats.std)
-        return torch.from_numpy(values)
+        return torch.from_numpy(np.ascontiguousarray(values))
 
 
 class StepBatchSampler(torch.utils.data.Sampler):
@@ -150,14 +169,18 @@ class StepBatchSampler(torch.utils.data.Sampler):
     The items form an endless stream of per-epoch permutations (epoch e shuffled with a
     generator seeded from (seed, e)); batch k is stream positions [k·B, (k+1)·B). Iteration
     starts at `start_step` and never ends; with `rows` it yields only those rows of each
-    batch (one process's share in data-parallel training).
+    batch (one process's share in data-parallel training). With `num_elements` > 0 each item
+    of batch k comes as (index, element) with the element drawn uniformly from
+    [0, num_elements) by a generator seeded from (seed, k): the same items as without it,
+    each with its own symmetry element.
     """
 
     def __init__(self, num_items: int, batch_size: int, *, seed: int, start_step: int = 0,
-                 rows: slice | None = None):
+                 rows: slice | None = None, num_elements: int = 0):
         if num_items < 1:
             raise DataError("the training set has no windows")
         self.num_items, self.batch_size = num_items, batch_size
+        self.num_elements = num_elements
         self.seed, self.start_step = seed, start_step
         self.rows = rows   # this process's rows of each batch (data-parallel training)
         self._cache: dict[int, torch.Tensor] = {}
@@ -172,13 +195,17 @@ class StepBatchSampler(torch.utils.data.Sampler):
         """(epoch, offset within the epoch) of the first item of batch `step`."""
         return divmod(step * self.batch_size, self.num_items)
 
-    def batch(self, step: int) -> list[int]:
-        """Item indices of batch `step`."""
+    def batch(self, step: int) -> list:
+        """Item indices of batch `step` (with `num_elements`, (index, element) pairs)."""
         first = step * self.batch_size
         out = []
         for pos in range(first, first + self.batch_size):
             epoch, offset = divmod(pos, self.num_items)
             out.append(int(self._permutation(epoch)[offset]))
+        if self.num_elements:
+            rng = np.random.default_rng(derive_seed(self.seed, "symmetry", step))
+            elements = rng.integers(0, self.num_elements, size=len(out))
+            return [(index, int(e)) for index, e in zip(out, elements)]
         return out
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -88,11 +88,14 @@ class _InterruptGuard:
 
 @torch.no_grad()
 def _ema_update(state: RunState) -> None:
-    decay = min(state.config.optim.ema_decay, (1 + state.step) / (10 + state.step))
-    for ema_p, p in zip(state.ema.parameters(), state.network.parameters()):
-        ema_p.lerp_(p, 1.0 - decay)
-    for ema_b, b in zip(state.ema.buffers(), state.network.buffers()):
-        ema_b.copy_(b)
+    ramp = (1 + state.step) / (10 + state.step)
+    averages = [(state.config.optim.ema_decay, state.ema), *state.extra_emas.items()]
+    for target, ema in averages:
+        decay = min(target, ramp)
+        for ema_p, p in zip(ema.parameters(), state.network.parameters()):
+            ema_p.lerp_(p, 1.0 - decay)
+        for ema_b, b in zip(ema.buffers(), state.network.buffers()):
+            ema_b.copy_(b)
 
 
 def _train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def _train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
     torch.manual_seed(derive_seed(config.seed, "dropout", step))
     generator = torch.Generator(device=state.device)
     generator.manual_seed(derive_seed(config.seed, "noise", step))
-    frames = frames.to(state.device, non_blocking=True)
+    frames = frames.to(state.device, state.dtype, non_blocking=True)
     state.network.train()
     group = state.group
     with _autocast(state.device):
@@ -137,7 +140,7 @@ def validation_loss(state: RunState) -> float:
     total, seen = 0.0, 0
     for first in range(0, len(indices), batch):
         chunk = indices[first:first + batch]
-        frames = torch.stack([dataset[int(i)] for i in chunk]).to(state.device)
+        frames = torch.stack([dataset[int(i)] for i in chunk]).to(state.device, state.dtype)
         with _autocast(state.device):
             loss, _ = state.objective.loss(state.ema, frames, generator=generator)
         total += float(loss) * len(chunk)
@@ -154,6 +157,7 @@ def _checkpoint(state: RunState) -> Path:
     path = save_checkpoint(
         state.run_dir, step=state.step, config=state.config, stats=state.stats,
         model=state.network.state_dict(), ema=state.ema.state_dict(),
+        extra_emas={d: m.state_dict() for d, m in state.extra_emas.items()},
         optimizer=state.optimizer.state_dict(),
         info={**state.info, "data_position": {"epoch": epoch, "offset": offset},
               "cpu_seconds": state.cpu_seconds, "samples_seen": state.samples_seen})

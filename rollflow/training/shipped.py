@@ -77,8 +77,10 @@ def load_shipped_tensors(name: str, directory: Path | None = None
 
 
 def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None = None,
-                 directory: Path | None = None, dtype: torch.dtype = torch.float16) -> Path:
-    """Write the newest checkpoint's EMA weights of `run_dir` as shipped model `name`."""
+                 directory: Path | None = None, dtype: torch.dtype = torch.float16,
+                 ema_decay: float | None = None) -> Path:
+    """Write the newest checkpoint's EMA weights of `run_dir` (the EMA of `ema_decay`;
+    None: the run's `optim.ema_decay`) as shipped model `name`."""
     found = latest_checkpoint(run_dir)
     if found is None:
         raise CheckpointError(f"{run_dir} holds no checkpoint to export")
@@ -86,11 +88,13 @@ def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None 
     directory = directory or WEIGHTS_DIR
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / f"{name}.safetensors"
-    save_file({k: v.to(dtype).contiguous() for k, v in ckpt.ema.items()}, str(weights))
+    weights_of = ckpt.ema_weights(ema_decay)
+    save_file({k: v.to(dtype).contiguous() for k, v in weights_of.items()}, str(weights))
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "name": name,
             "config": to_mapping(ckpt.config), "stats": {"mean": ckpt.stats.mean,
                                                          "std": ckpt.stats.std},
             "grid_size": ckpt.info.get("grid_size"), "step": ckpt.step,
+            "ema_decay": ckpt.config.optim.ema_decay if ema_decay is None else ema_decay,
             "weights_dtype": str(dtype).removeprefix("torch."), "sha256": _sha256(weights),
             "card": card or {}}
     path = directory / f"{name}.json"

@@ -19,9 +19,12 @@ from torch import nn
 from rollflow.configio import to_mapping
 from rollflow.conventions import SAMPLE, VORTICITY
 from rollflow.diffusion import make_objective
+from rollflow.diffusion.distill import DistillationObjective
 from rollflow.errors import CheckpointError, ConfigError, DataError
 from rollflow.nets import build_network
+from rollflow.specs import FlowSpec
 from rollflow.store import open_trajectories
+from rollflow.symmetry import group_order
 from rollflow.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
 from rollflow.training.config import TrainConfig, config_hash
 from rollflow.training.distributed import ProcessGroup
@@ -29,7 +32,7 @@ from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset, 
                                     compute_norm_stats, derive_seed, split_samples)
 from rollflow.training.metrics import MetricsLog
 
-__all__ = ["RunState", "prepare_run", "resolve_device"]
+__all__ = ["RunState", "prepare_run", "resolve_device", "num_symmetry_elements"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -51,6 +54,7 @@ class RunState:
     network: nn.Module
     forward: Any            # network, or its torch.compile wrapper (training steps only)
     ema: nn.Module
+    extra_emas: dict[float, nn.Module]   # decay → EMA copy (optim.extra_ema_decays)
     optimizer: torch.optim.Optimizer
     objective: Any
     train_set: WindowDataset
@@ -66,19 +70,36 @@ class RunState:
     group: ProcessGroup = dataclasses.field(default_factory=ProcessGroup)  # rank 0 writes
 
     @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the weights and of every batch (runtime.precision)."""
+        return torch.float64 if self.config.runtime.precision == "float64" else torch.float32
+
+    @property
     def samples_seen(self) -> int:
         """Training windows drawn so far: completed steps × batch size."""
         return self.step * self.config.optim.batch_size
 
 
-def _open_data(config: TrainConfig, data_path: str | Path) -> tuple[Any, int]:
-    vorticity = open_trajectories(data_path)[VORTICITY]
+def _open_data(config: TrainConfig, data_path: str | Path) -> tuple[Any, int, int]:
+    """(vorticity, grid size, forcing wavenumber k_f) of the store."""
+    dataset = open_trajectories(data_path)
+    vorticity = dataset[VORTICITY]
     grid = check_grid(vorticity, config.data.grid_size)
     try:
         config.net.check_grid(grid)
     except ConfigError as err:
         raise DataError(f"store grid {grid}×{grid} does not fit the network: {err}") from None
-    return vorticity, grid
+    return vorticity, grid, FlowSpec.from_attrs(dataset.attrs).forcing_wavenumber
+
+
+def num_symmetry_elements(augment: str, grid: int, forcing_wavenumber: int) -> int:
+    """How many group elements the sampler draws from (0: no augmentation); DataError in
+    one line when the grid does not admit the whole group."""
+    if augment == "none":
+        return 0
+    if augment == "translations":
+        return grid
+    return group_order(grid, forcing_wavenumber)
 
 
 def _check_resume(ckpt: Checkpoint, config: TrainConfig, grid: int, info: dict) -> None:
@@ -90,8 +111,8 @@ def _check_resume(ckpt: Checkpoint, config: TrainConfig, grid: int, info: dict) 
                               f"{config_hash(ckpt.config)[:12]}, this config "
                               f"{config_hash(config)[:12]}); resume with the run's own "
                               f"config ({ckpt.path.parents[1] / 'config.json'})")
-    for key in ("train_samples", "validation_samples"):
-        if ckpt.info.get(key) != info[key]:
+    for key in ("train_samples", "validation_samples", "teacher_step"):
+        if ckpt.info.get(key) != info.get(key):
             raise DataError(f"the store's samples changed since {ckpt.path.name}: {key} was "
                             f"{ckpt.info.get(key)}, now {info[key]}")
 
@@ -105,11 +126,14 @@ def _check_run_dir(run_dir: Path, resume: bool) -> Path | None:
     return None
 
 
-def _build_model(config: TrainConfig, device: torch.device) -> tuple[nn.Module, nn.Module]:
+def _build_model(config: TrainConfig, device: torch.device
+                 ) -> tuple[nn.Module, nn.Module, dict[float, nn.Module]]:
     torch.manual_seed(derive_seed(config.seed, "init"))
-    network = build_network(config.net, config.num_frames).to(device)
+    dtype = torch.float64 if config.runtime.precision == "float64" else torch.float32
+    network = build_network(config.net, config.num_frames).to(device=device, dtype=dtype)
     ema = copy.deepcopy(network).requires_grad_(False).eval()
-    return network, ema
+    extra = {decay: copy.deepcopy(ema) for decay in config.optim.extra_ema_decays}
+    return network, ema, extra
 
 
 def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
@@ -126,7 +150,8 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
         device = torch.device("cuda", torch.cuda.current_device())
     ckpt_path = _check_run_dir(run_dir, resume)
     group.barrier()          # every rank has looked at run_dir before rank 0 writes to it
-    vorticity, grid = _open_data(config, data_path)
+    vorticity, grid, forcing_wavenumber = _open_data(config, data_path)
+    num_elements = num_symmetry_elements(config.data.augment, grid, forcing_wavenumber)
     train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],
                                                config.data.num_validation_samples)
     wanted = config.data.num_train_samples
@@ -138,16 +163,30 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
     info = {"grid_size": grid, "train_samples": train_samples,
             "validation_samples": val_samples, "frame_stride": config.data.frame_stride,
             "data_path": str(data_path)}
+    dtype = torch.float64 if config.runtime.precision == "float64" else torch.float32
+    teacher = None
+    if config.distill.teacher is not None:
+        from rollflow.training.distill import load_teacher
+
+        teacher = load_teacher(config, device, dtype)
+        info["teacher_step"] = teacher.step
     ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
     if ckpt is not None:
         _check_resume(ckpt, config, grid, info)
-    stats = ckpt.stats if ckpt else compute_norm_stats(vorticity, train_samples)
+    stats = ckpt.stats if ckpt else (teacher.stats if teacher else
+                                     compute_norm_stats(vorticity, train_samples))
     windows = dict(num_frames=config.num_frames, frame_stride=config.data.frame_stride,
-                   stats=stats)
+                   stats=stats, forcing_wavenumber=forcing_wavenumber)
     windows["data_path"] = data_path
     train_set = WindowDataset(vorticity, train_samples, **windows)
     val_set = WindowDataset(vorticity, val_samples, **windows) if val_samples else None
-    network, ema = _build_model(config, device)
+    network, ema, extra_emas = _build_model(config, device)
+    if teacher is not None and ckpt is None:       # a student starts as its teacher
+        weights = teacher.network.state_dict()
+        for module in (network, ema, *extra_emas.values()):
+            module.load_state_dict(weights)
+    objective = (make_objective(config.diffusion) if teacher is None
+                 else DistillationObjective(config.diffusion, teacher.network))
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.optim.lr,
                                   weight_decay=config.optim.weight_decay)
     if group.is_main:
@@ -155,11 +194,12 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
     forward = torch.compile(network) if config.runtime.compile else network
     state = RunState(
         config=config, run_dir=run_dir, device=device, network=network,
-        forward=group.wrap(forward, device), ema=ema,
-        optimizer=optimizer, objective=make_objective(config.diffusion), train_set=train_set,
+        forward=group.wrap(forward, device), ema=ema, extra_emas=extra_emas,
+        optimizer=optimizer, objective=objective, train_set=train_set,
         val_set=val_set, sampler=StepBatchSampler(len(train_set), config.optim.batch_size,
                                                   seed=derive_seed(config.seed, "order"),
-                                                  rows=group.rows(config.optim.batch_size)),
+                                                  rows=group.rows(config.optim.batch_size),
+                                                  num_elements=num_elements),
         stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"), group=group)
     if ckpt is not None:
         _restore(state, ckpt)
@@ -172,9 +212,12 @@ def _restore(state: RunState, ckpt: Checkpoint) -> None:
     try:
         state.network.load_state_dict(ckpt.model)
         state.ema.load_state_dict(ckpt.ema)
+        for decay, module in state.extra_emas.items():
+            module.load_state_dict(ckpt.extra_emas[decay])
         state.optimizer.load_state_dict(ckpt.optimizer)
     except (RuntimeError, KeyError, ValueError) as err:
-        raise CheckpointError(f"{ckpt.path}: tensors do not fit the network ({err})") from None
+        raise CheckpointError(f"{ckpt.path}: tensors do not fit the network "
+                              f"({str(err).splitlines()[0]})") from None
     state.step = state.saved_step = ckpt.step
     state.cpu_seconds = float(ckpt.info.get("cpu_seconds", 0.0))
     if state.group.is_main:

@@ -62,10 +62,13 @@ def _load_shipped(name: str, device: str | torch.device) -> TrainedModel:
                         step=step, grid_size=grid)
 
 
-def load_trained(path: str | Path, *, use_ema: bool = True,
+def load_trained(path: str | Path, *, use_ema: bool = True, ema_decay: float | None = None,
                  device: str | torch.device = "cpu") -> TrainedModel:
     """Model from a run directory (its newest checkpoint), a checkpoint's JSON path, or the
-    name of a shipped model (`rollflow models` lists them; EMA weights only)."""
+    name of a shipped model (`rollflow models` lists them; EMA weights only).
+
+    `ema_decay` picks one of the EMAs a run kept (`optim.extra_ema_decays`); None is the
+    run's `optim.ema_decay`."""
     if isinstance(path, str) and not Path(path).exists() and "/" not in path:
         return _load_shipped(path, device)
     path = Path(path)
@@ -81,7 +84,7 @@ def load_trained(path: str | Path, *, use_ema: bool = True,
         _check_run_config(run_config, ckpt.config, path)
     network = build_network(ckpt.config.net, ckpt.config.num_frames)
     try:
-        network.load_state_dict(ckpt.ema if use_ema else ckpt.model)
+        network.load_state_dict(ckpt.ema_weights(ema_decay) if use_ema else ckpt.model)
     except RuntimeError as err:
         raise CheckpointError(f"{path}: tensors do not fit the network "
                               f"({str(err).splitlines()[0]})") from None

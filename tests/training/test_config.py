@@ -59,3 +59,29 @@ def test_hash_ignores_runtime_only():
     faster = config.replace(runtime=RuntimeConfig(device="cpu", compile=True, num_threads=2))
     assert config_hash(faster) == config_hash(config)
     assert config_hash(config.replace(seed=config.seed + 1)) != config_hash(config)
+
+
+def test_fields_added_later_leave_older_hashes_unchanged():
+    """Checkpoints written before `data.augment`, `optim.extra_ema_decays`,
+    `diffusion.distilled_from` and [distill] existed keep verifying: at their defaults
+    those fields are left out of the hash."""
+    import hashlib
+    import json
+
+    from rollflow.configio import to_mapping
+    from rollflow.training import DataConfig, OptimConfig
+
+    config = load_train_config(EXPERIMENTS[0])
+    mapping = to_mapping(config)
+    mapping.pop("runtime")
+    del mapping["data"]["augment"], mapping["optim"]["extra_ema_decays"]
+    del mapping["diffusion"]["distilled_from"], mapping["distill"]
+    old = hashlib.sha256(json.dumps(mapping, sort_keys=True,
+                                    separators=(",", ":")).encode()).hexdigest()
+    assert config_hash(config) == old
+    augmented = config.replace(data=DataConfig(augment="group"))
+    assert config_hash(augmented) != old
+    emas = config.replace(optim=OptimConfig(extra_ema_decays=(0.9999,)))
+    assert config_hash(emas) != config_hash(config.replace(optim=OptimConfig()))
+    with pytest.raises(ConfigError, match="extra_ema_decays"):
+        OptimConfig(ema_decay=0.999, extra_ema_decays=(0.999,))

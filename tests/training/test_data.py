@@ -103,3 +103,36 @@ def test_batches_depend_only_on_seed_and_step():
     assert StepBatchSampler(10, 4, seed=8).batch(0) != batches[0] or \
         StepBatchSampler(10, 4, seed=8).batch(1) != batches[1]
     assert sampler.position(3) == (1, 2)
+
+
+def test_symmetry_items_map_every_frame_alike(store):
+    from rollflow.symmetry import apply_element, element_from_index
+
+    vorticity = open_trajectories(store)[VORTICITY]
+    stats = NormStats(mean=0.1, std=2.0)
+    dataset = WindowDataset(vorticity, [0, 1], num_frames=3, stats=stats,
+                            forcing_wavenumber=4)
+    raw = np.asarray(vorticity.isel(sample=1, time=slice(4, 7)).values, dtype=np.float32)
+    index = dataset.starts_per_sample + 4            # sample 1, frames 4, 5, 6
+    for element in (0, 3, 37, 200, 255):
+        g = element_from_index(element, 16, 4)
+        expected = (apply_element(raw, g, 4) - np.float32(0.1)) / np.float32(2.0)
+        assert np.array_equal(dataset[(index, element)].numpy(), expected)
+    assert np.array_equal(dataset[(index, 0)].numpy(), dataset[index].numpy())
+    plain = WindowDataset(vorticity, [0, 1], num_frames=3, stats=stats)
+    with pytest.raises(DataError, match="forcing wavenumber"):
+        plain[(index, 5)]
+
+
+def test_augmented_batches_keep_the_order_and_depend_only_on_seed_and_step():
+    plain = StepBatchSampler(10, 4, seed=7)
+    augmented = StepBatchSampler(10, 4, seed=7, num_elements=512)
+    batches = [augmented.batch(k) for k in range(6)]
+    assert [[i for i, _ in b] for b in batches] == [plain.batch(k) for k in range(6)]
+    elements = [e for b in batches for _, e in b]
+    assert all(0 <= e < 512 for e in elements) and len(set(elements)) > 12
+    resumed = StepBatchSampler(10, 4, seed=7, start_step=4, num_elements=512)
+    assert next(iter(resumed)) == batches[4]
+    rank1 = StepBatchSampler(10, 4, seed=7, num_elements=512, rows=slice(2, 4))
+    assert next(iter(rank1)) == batches[0][2:4]
+    assert StepBatchSampler(10, 4, seed=8, num_elements=512).batch(0) != batches[0]

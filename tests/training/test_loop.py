@@ -179,3 +179,49 @@ def test_num_train_samples_limits_the_training_set(tmp_path):
     with pytest.raises(DataError, match="num_train_samples = 5"):
         train(base.replace(data=DataConfig(num_validation_samples=1, num_train_samples=5)),
               store, tmp_path / "five")
+
+
+def _augmented_config():
+    config = tiny_config("rolling", extra_ema_decays=(0.5, 0.99))
+    return config.replace(data=DataConfig(num_validation_samples=1, augment="group"))
+
+
+def test_augmented_multi_ema_run_resumes_bit_identically(store, tmp_path):
+    config = _augmented_config()
+    list(train(config, store, tmp_path / "full"))
+    list(train(config, store, tmp_path / "split", stop_at=5))
+    list(train(config, store, tmp_path / "split", resume=True))
+    step_a, full = _tensors(tmp_path / "full")
+    step_b, split = _tensors(tmp_path / "split")
+    assert step_a == step_b == 12
+    assert {"ema@0.5", "ema@0.99"} <= {name.split("/")[0] for name in full}
+    _assert_identical(full, split)
+    # the augmentation changes what is learnt (same batches, same noise otherwise)
+    list(train(tiny_config("rolling"), store, tmp_path / "plain"))
+    plain = _tensors(tmp_path / "plain")[1]
+    assert not torch.equal(plain["model/stem.weight"], full["model/stem.weight"])
+
+
+def test_each_kept_ema_loads_by_its_decay(store, tmp_path):
+    list(train(_augmented_config(), store, tmp_path / "run"))
+    ckpt = load_checkpoint(latest_checkpoint(tmp_path / "run"))
+    first = next(iter(ckpt.ema))
+    chosen = {decay: load_trained(tmp_path / "run", ema_decay=decay).network.state_dict()[first]
+              for decay in (None, 0.9, 0.5, 0.99)}
+    torch.testing.assert_close(chosen[None], chosen[0.9], rtol=0, atol=0)
+    assert not torch.equal(chosen[0.5], chosen[0.99]) and not torch.equal(chosen[0.9], chosen[0.5])
+    # decay 0.5 forgets fastest: it is the closest to the raw weights
+    raw = ckpt.model[first]
+    assert (chosen[0.5] - raw).norm() < (chosen[0.99] - raw).norm()
+    with pytest.raises(CheckpointError, match=r"no EMA with decay 0.7 \(kept: 0.9, 0.5, 0.99\)"):
+        load_trained(tmp_path / "run", ema_decay=0.7)
+
+
+def test_group_augmentation_needs_the_y_shift_on_the_grid(tmp_path):
+    store = write_store(tmp_path / "twelve.zarr", travelling_waves(3, 12, 12))
+    with pytest.raises(DataError, match="divisible by 2·k_f = 8") as err:
+        train(_augmented_config(), store, tmp_path / "run")
+    assert "\n" not in str(err.value)
+    translations = _augmented_config().replace(
+        data=DataConfig(num_validation_samples=1, augment="translations"))
+    assert next(train(translations, store, tmp_path / "ok"))["kind"] == "start"

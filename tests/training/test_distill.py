@@ -1,0 +1,95 @@
+"""Distillation runs: the student config is the teacher's with K halved, starts from the
+teacher's weights and normalisation, trains, resumes exactly, and refuses mismatches."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from rollflow.errors import ConfigError, DataError
+from rollflow.forecast import ForecastSettings, forecast
+from rollflow.store import open_trajectories
+from rollflow.training import (distillation_config, latest_checkpoint, load_checkpoint,
+                               load_trained, train)
+
+from training_fixtures import tiny_config
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory):
+    """A tiny rolling teacher with K = 4 (12 steps) and its store."""
+    from training_fixtures import travelling_waves, write_store
+
+    root = tmp_path_factory.mktemp("teacher")
+    store = write_store(root / "tiny.zarr", travelling_waves(3, 12, 16))
+    list(train(tiny_config("rolling"), store, root / "run"))
+    return store, root / "run"
+
+
+def _student(teacher_dir, **changes):
+    config = load_trained(teacher_dir).config
+    return distillation_config(config, teacher_ref=str(teacher_dir), total_steps=6,
+                               lr=1e-3, warmup_steps=1, **changes)
+
+
+def test_student_starts_as_its_teacher_and_learns(teacher, tmp_path):
+    store, run = teacher
+    config = _student(run)
+    assert config.diffusion.steps_per_shift == 2 and config.diffusion.distilled_from == 4
+    records = train(config, store, tmp_path / "student", stop_at=0)
+    start = next(records)
+    list(records)
+    first = load_checkpoint(latest_checkpoint(tmp_path / "student"))
+    tutor = load_checkpoint(latest_checkpoint(run))
+    assert first.step == 0 and first.stats == tutor.stats         # the teacher's units
+    for name, value in tutor.ema.items():
+        assert torch.equal(first.model[name], value)              # the teacher's weights
+    assert start["mean"] == tutor.stats.mean
+    losses = [r["loss"] for r in train(config, store, tmp_path / "student", resume=True)
+              if r["kind"] == "step"]
+    assert len(losses) == 6 and all(l == l and l < 1e3 for l in losses)
+
+
+def test_student_resumes_bit_identically(teacher, tmp_path):
+    store, run = teacher
+    config = _student(run)
+    list(train(config, store, tmp_path / "full"))
+    list(train(config, store, tmp_path / "split", stop_at=3))
+    list(train(config, store, tmp_path / "split", resume=True))
+    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))
+    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))
+    for name in a.model:
+        assert torch.equal(a.model[name], b.model[name]), name
+
+
+def test_a_student_only_samples_with_its_own_k(teacher, tmp_path):
+    store, run = teacher
+    list(train(_student(run), store, tmp_path / "student"))
+    model = load_trained(tmp_path / "student")
+    truth = open_trajectories(store).vorticity.load()
+    out = forecast(model, truth, ForecastSettings(init_index=1, num_frames=3))
+    assert out.attrs["forecast_steps_per_shift"] == 2
+    assert out.attrs["forecast_network_calls_per_frame"] == pytest.approx((2 * 2 + 2 * 2) / 3)
+    with pytest.raises(DataError, match="trained for K = 2.*cannot sample with K = 4") as err:
+        forecast(model, truth, ForecastSettings(init_index=1, num_frames=3, steps_per_shift=4))
+    assert "\n" not in str(err.value)
+    with pytest.raises(DataError, match="η = 1.0"):
+        forecast(model, truth, ForecastSettings(init_index=1, num_frames=3, eta=1.0))
+
+
+def test_mismatched_students_are_refused(teacher, tmp_path):
+    store, run = teacher
+    config = _student(run)
+    wider = dataclasses.replace(config.net, base_channels=16)
+    with pytest.raises(ConfigError, match="net.*base_channels"):
+        train(config.replace(net=wider), store, tmp_path / "a")
+    other_k = config.replace(diffusion=config.diffusion.replace(steps_per_shift=1,
+                                                                  distilled_from=2))
+    with pytest.raises(ConfigError, match="not teacher .* K halved .*steps_per_shift"):
+        train(other_k, store, tmp_path / "b")
+    with pytest.raises(ConfigError, match="both"):
+        config.replace(distill=dataclasses.replace(config.distill, teacher=None))
+    odd = tiny_config("rolling").replace(diffusion=tiny_config().diffusion.replace(
+        steps_per_shift=3))
+    with pytest.raises(ConfigError, match="must be even"):
+        distillation_config(odd, teacher_ref="x", total_steps=2)
