@@ -8,7 +8,7 @@ length).
 from __future__ import annotations
 
 __all__ = [
-    "SAMPLE", "TIME", "X", "Y", "MEMBER", "MODEL", "LEAD_TIME", "K",
+    "SAMPLE", "TIME", "X", "Y", "MEMBER", "MODEL", "LEAD_TIME", "K", "TRAJECTORY",
     "VORTICITY", "TRAJECTORY_DIMS", "FORECAST_DIMS", "SPATIAL_DIMS",
     "SPEC_ATTR_PREFIX", "FORMAT_ATTR", "FORMAT_NAME", "FORMAT_VERSION",
     "GRID_ATTR", "GRID_NODES", "TIME_UNITS",
@@ -23,6 +23,8 @@ MEMBER = "member"        # ensemble member of a forecast
 MODEL = "model"          # which model/solver produced a trajectory (truth, rolling, ...)
 LEAD_TIME = "lead_time"  # time since forecast initialisation, t.u.
 K = "k"                  # isotropic wavenumber shell (integer, angular units on [0, 2π))
+TRAJECTORY = "trajectory"  # coordinate along `sample`: which solver trajectory a sample
+                           # (an initial state) was cut from; the bootstrap's cluster
 
 SPATIAL_DIMS = (X, Y)
 TRAJECTORY_DIMS = (SAMPLE, TIME, X, Y)

@@ -17,11 +17,12 @@ import numpy as np
 import xarray as xr
 
 from rollflow.analysis._checks import require_dims, require_finite, single_chunk
-from rollflow.conventions import SAMPLE, TIME
+from rollflow.conventions import SAMPLE, TIME, TRAJECTORY
 from rollflow.errors import DataError
 
 __all__ = ["decorrelation_time", "bootstrap_ci", "first_crossing_below", "with_origin",
-           "mean_curve_decorrelation", "paired_decorrelation_difference", "THRESHOLD"]
+           "mean_curve_decorrelation", "paired_decorrelation_difference", "THRESHOLD",
+           "resample_weights", "cluster_labels"]
 
 THRESHOLD = "threshold"
 
@@ -171,12 +172,40 @@ def _resample_weights(indices: np.ndarray) -> np.ndarray:
     return counts / size
 
 
+def cluster_labels(curve: xr.DataArray, sample_dim: str = SAMPLE) -> np.ndarray | None:
+    """The `trajectory` coordinate along `sample_dim` (which trajectory each initial state
+    was cut from), or None when the samples are independent trajectories."""
+    coord = curve.coords.get(TRAJECTORY)
+    if coord is None or coord.dims != (sample_dim,):
+        return None
+    return np.asarray(coord.values)
+
+
+def resample_weights(rng: np.random.Generator, size: int, num_resamples: int,
+                     clusters: np.ndarray | None = None) -> np.ndarray:
+    """(R, S) weights of a bootstrap mean over S samples: a resample's mean is weights @
+    values. Without clusters, samples are drawn with replacement; with `clusters` (a label
+    per sample), whole clusters are drawn with replacement (states cut from one trajectory
+    are not independent) and every sample of a drawn cluster enters with the cluster's
+    count; the weights of a resample sum to 1 either way."""
+    if clusters is None:
+        return _resample_weights(rng.integers(0, size, size=(num_resamples, size)))
+    labels, inverse = np.unique(np.asarray(clusters), return_inverse=True)
+    if inverse.size != size:
+        raise DataError(f"{inverse.size} cluster labels for {size} samples")
+    draws = rng.integers(0, labels.size, size=(num_resamples, labels.size))
+    counts = np.zeros((num_resamples, labels.size))
+    np.add.at(counts, (np.arange(num_resamples)[:, None], draws), 1.0)
+    weights = counts[:, inverse]
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 def _mean_curve_kernel(values: np.ndarray, times: np.ndarray, thresholds: np.ndarray,
-                       indices: np.ndarray, confidence: float
+                       weights: np.ndarray, confidence: float
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     curves, grid = with_origin(values, times)                   # (..., S, T')
     estimate = first_crossing_below(curves.mean(axis=-2), grid, thresholds)   # (..., H)
-    resampled = np.einsum("rs,...st->...rt", _resample_weights(indices), curves)  # (..., R, T')
+    resampled = np.einsum("rs,...st->...rt", weights, curves)   # (..., R, T')
     crossings = first_crossing_below(resampled, grid, thresholds)             # (..., R, H)
     tail = (1.0 - confidence) / 2
     lower, upper = np.quantile(crossings, [tail, 1.0 - tail], axis=-2, method="inverted_cdf")
@@ -193,7 +222,9 @@ def mean_curve_decorrelation(correlation: xr.DataArray, *,
     The benchmark reading (METHOD.md §5): average ρ(t) over the test trajectories, then
     take the first crossing, with lead 0 counted as ρ = 1 (`with_origin`) and linear
     interpolation. The 95 % interval is a percentile bootstrap over `sample_dim`: resample
-    the trajectories with replacement, average, take the crossing again.
+    the trajectories with replacement, average, take the crossing again. When the samples
+    carry a `trajectory` coordinate (several initial states cut from one trajectory), whole
+    trajectories are resampled instead (cluster bootstrap, `resample_weights`).
 
     Args:
         correlation: ρ with dims `sample_dim` and `dim` (+ any others, e.g. a member or
@@ -210,18 +241,20 @@ def mean_curve_decorrelation(correlation: xr.DataArray, *,
         raise DataError(f"confidence must be in (0, 1) (got {confidence})")
     levels = np.asarray(thresholds, dtype=float).reshape(-1)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    size = correlation.sizes[sample_dim]
-    indices = rng.integers(0, size, size=(num_resamples, size))
+    clusters = cluster_labels(correlation, sample_dim)
+    weights = resample_weights(rng, correlation.sizes[sample_dim], num_resamples, clusters)
     estimate, lower, upper = xr.apply_ufunc(
         _mean_curve_kernel, single_chunk(correlation, [sample_dim, dim]),
         input_core_dims=[[sample_dim, dim]], output_core_dims=[[THRESHOLD]] * 3,
-        kwargs={"times": times, "thresholds": levels, "indices": indices,
+        kwargs={"times": times, "thresholds": levels, "weights": weights,
                 "confidence": confidence},
         dask="parallelized", output_dtypes=[float] * 3,
         dask_gufunc_kwargs={"output_sizes": {THRESHOLD: levels.size}})
     out = xr.Dataset({"estimate": estimate, "lower": lower, "upper": upper})
     attrs = {"units": correlation[dim].attrs.get("units", "t.u."), "confidence": confidence,
-             "num_resamples": num_resamples}
+             "num_resamples": num_resamples,
+             "resampled": "trajectories (clusters of states)" if clusters is not None
+             else "samples"}
     return out.assign_coords({THRESHOLD: levels}).assign_attrs(attrs)
 
 
@@ -237,6 +270,7 @@ def paired_decorrelation_difference(first: xr.DataArray, second: xr.DataArray, *
     states, read as in `mean_curve_decorrelation` (sample-mean curve, lead 0 counted as
     ρ = 1, first crossing). Each resample draws the same trajectories for both, so the
     difference's interval excludes the trajectory-to-trajectory variation both share.
+    A `trajectory` coordinate on `first` makes it a cluster bootstrap (`resample_weights`).
 
     Returns a Dataset over `threshold` with `estimate`, `lower`, `upper` of the difference
     (t.u.; NaN where neither curve crosses) and `share_first_longer`: the fraction of
@@ -253,8 +287,8 @@ def paired_decorrelation_difference(first: xr.DataArray, second: xr.DataArray, *
                         "(forecasts of the same trajectories)")
     levels = np.asarray(thresholds, dtype=float).reshape(-1)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    size = first.sizes[sample_dim]
-    weights = _resample_weights(rng.integers(0, size, size=(num_resamples, size)))
+    weights = resample_weights(rng, first.sizes[sample_dim], num_resamples,
+                               cluster_labels(first, sample_dim))
     estimates, resampled = [], []
     for curve in (first, second):
         values, grid = with_origin(np.asarray(curve.transpose(*dims).values, float), times)

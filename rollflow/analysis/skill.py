@@ -19,7 +19,7 @@ import xarray as xr
 
 from rollflow.analysis.decorrelation import DEFAULT_THRESHOLDS, mean_curve_decorrelation
 from rollflow.analysis.scores import combine_scores, sample_scores
-from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME
+from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, TRAJECTORY
 from rollflow.errors import DataError
 
 __all__ = ["headline_skill", "correlation_at", "per_sample_scores"]
@@ -55,6 +55,15 @@ def per_sample_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
                      combine_attrs="override")
 
 
+def _with_clusters(curve: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
+    """The truth's `trajectory` coordinate on the curve's samples, if the truth has one
+    (several initial states per trajectory: the bootstrap then resamples trajectories)."""
+    labels = truth.coords.get(TRAJECTORY)
+    if labels is None or labels.dims != (SAMPLE,):
+        return curve
+    return curve.assign_coords({TRAJECTORY: (SAMPLE, labels.sel({SAMPLE: curve[SAMPLE]}).values)})
+
+
 def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
                    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
                    leads: Sequence[float] = (0.2, 1.0, 2.0), seed: int = 0,
@@ -69,6 +78,9 @@ def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
       mean_correlation (lead_time): sample-mean ρ of the ensemble mean;
       correlation_at_leads (lead): that curve at `leads` t.u. (interpolated, ρ(0) = 1).
 
+    When the truth's samples carry a `trajectory` coordinate (initial states cut from
+    shared trajectories), the intervals resample whole trajectories.
+
     With `block_samples`, the per-sample scores are computed block by block (bounded
     memory, see `per_sample_scores`); the result is the same up to float rounding.
     """
@@ -76,8 +88,9 @@ def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
                                    progress=progress)
     scores = combine_scores(per_sample, thresholds=thresholds, seed=seed,
                             num_resamples=num_resamples)
-    mean_rho = scores.ensemble_mean_correlation.swap_dims({TIME: LEAD_TIME})
-    member_rho = scores.correlation.swap_dims({TIME: LEAD_TIME})
+    mean_rho = _with_clusters(scores.ensemble_mean_correlation.swap_dims({TIME: LEAD_TIME}),
+                              truth)
+    member_rho = _with_clusters(scores.correlation.swap_dims({TIME: LEAD_TIME}), truth)
     ens = mean_curve_decorrelation(mean_rho, thresholds=thresholds, dim=LEAD_TIME, seed=seed,
                                    num_resamples=num_resamples)
     single = mean_curve_decorrelation(member_rho, thresholds=thresholds, dim=LEAD_TIME,

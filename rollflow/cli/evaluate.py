@@ -38,23 +38,41 @@ def add_parser(subparsers) -> None:
 READINGS = (("mean", "ensemble mean"), ("member", "single member"))
 
 
-def summary_lines(scores) -> list[str]:
+def _cost_text(costs: dict | None, key: str) -> str:
+    """What one reading cost (all the members it averages), or "" without timings."""
+    if not costs or costs["seconds_per_time_unit_one_member"] != costs[
+            "seconds_per_time_unit_one_member"]:
+        return ""
+    if key == "member":
+        return f"; costs {costs['seconds_per_time_unit_one_member']:.3g} s per t.u. (1 member)"
+    m = costs["members"]
+    return (f"; costs {costs['seconds_per_time_unit_all_members']:.3g} s per t.u. "
+            f"({m} members × {costs['seconds_per_time_unit_one_member']:.3g} s)")
+
+
+def summary_lines(scores, costs: dict | None = None) -> list[str]:
     """Human-readable summary of `rollflow.analysis.skill.headline_skill` output.
 
     Decorrelation times come in two labelled rows per threshold: the first crossing of the
     sample-mean correlation of the ensemble mean, and the same reading of single members
-    (averaged over members); both count lead 0 as ρ = 1 and interpolate.
+    (averaged over members); both count lead 0 as ρ = 1 and interpolate. With `costs`
+    (`rollflow.analysis.cost.reading_costs` of the forecast) each reading states what it
+    cost per t.u. per trajectory: all M members for the ensemble mean, one for a member.
     """
     members = scores.attrs["num_members"]
     lines = [f"members: {members}, samples: {scores.sizes['sample']}, lead times: "
              f"{scores.sizes['time']}"]
+    if costs and costs["calls_per_frame_per_member"]:
+        lines.append(f"network calls per emitted frame: "
+                     f"{costs['calls_per_frame_per_member']:.2f} per member, "
+                     f"{costs['calls_per_frame_per_member'] * members:.2f} for all {members}")
     for threshold in scores["threshold"].values:
         sel = {"threshold": threshold}
         for key, label in READINGS if members > 1 else READINGS[:1]:
             est, lo, hi = (float(scores[f"decorrelation_{key}_{k}"].sel(sel))
                            for k in ("estimate", "lower", "upper"))
             lines.append(f"decorrelation time (ρ < {threshold:.2f}), {label}: {est:.2f} t.u. "
-                         f"[95% CI {lo:.2f}, {hi:.2f}]")
+                         f"[95% CI {lo:.2f}, {hi:.2f}]{_cost_text(costs, key)}")
     lead = scores["lead_time"].values if "lead_time" in scores.coords else scores["time"].values
     for i in sorted({0, len(lead) // 2, len(lead) - 1}):
         row = (f"lead {lead[i]:.2f} t.u.: ρ(ens. mean) "
@@ -140,7 +158,13 @@ def run(args: argparse.Namespace) -> int:
     with bar:
         scores = headline_skill(forecast, truth, seed=args.seed, progress=bar.update,
                                 block_samples=block_samples(forecast, args.block_mb)).compute()
-    for line in summary_lines(scores):
+    from rollflow.analysis.cost import reading_costs
+
+    costs = reading_costs(forecast_ds.attrs, forecast.sizes["member"]) \
+        if "forecast_seconds_per_time_unit" in forecast_ds.attrs else None
+    if costs:
+        scores.attrs.update({f"cost_{k}": v for k, v in costs.items()})
+    for line in summary_lines(scores, costs):
         print(line)
     if args.out:
         save_dataset(scores, args.out, overwrite=args.overwrite)

@@ -44,6 +44,11 @@ def add_parser(subparsers) -> None:
                         help="samples per sampler call (default 4)")
     parser.add_argument("--steps-per-shift", type=int_at_least(1), metavar="K",
                         help="override the rolling sampler's steps per emitted frame")
+    parser.add_argument("--bf16", action="store_true",
+                        help="network calls under bf16 autocast (CPUs with native bf16, e.g. "
+                             "avx512_bf16/AMX; elsewhere float32 is used, with a notice)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="NHWC memory order for the network (see docs/performance.md)")
     parser.add_argument("--raw-weights", action="store_true",
                         help="use the raw instead of the EMA weights")
     parser.add_argument("--overwrite", action="store_true",
@@ -70,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     settings = ForecastSettings(init_index=init, num_frames=args.frames,
                                 num_members=args.members, seed=args.seed,
                                 batch_size=args.batch_size,
-                                steps_per_shift=args.steps_per_shift)
+                                steps_per_shift=args.steps_per_shift,
+                                precision="bfloat16" if args.bf16 else "float32",
+                                channels_last=args.channels_last)
     bar = tqdm(total=0, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
                file=sys.stderr, dynamic_ncols=True)
 
@@ -82,15 +89,20 @@ def run(args: argparse.Namespace) -> int:
                                  extra_attrs={"forecast_checkpoint_step": model.step,
                                               "forecast_run_dir": str(args.run_dir)},
                                  overwrite=args.overwrite, progress=bar.update,
-                                 on_start=start)
+                                 on_start=start,
+                                 warn=lambda text: print(f"rollflow forecast: {text}",
+                                                         file=sys.stderr))
     if done.num_run == 0:
         print(f"{args.out} is already complete (same model and settings); nothing to do")
         return 0
     result = open_trajectories(args.out, validate=False)
     resumed = f" (resumed: {done.num_run} of {done.num_batches} batches run now)" \
         if done.resumed else ""
+    attrs = result.attrs
     print(f"wrote {args.out}: {result[VORTICITY].sizes[SAMPLE]} samples × {args.members} "
           f"members × {args.frames} frames{resumed}; "
-          f"{result.attrs['forecast_network_calls_per_frame']:.1f} network calls and "
-          f"{result.attrs['forecast_seconds_per_frame']:.3f} s per emitted frame")
+          f"{attrs['forecast_network_calls_per_frame']:.2f} network calls per emitted frame "
+          f"per member; {attrs['forecast_seconds_per_time_unit']:.3g} s per t.u. per member, "
+          f"{attrs['forecast_ensemble_seconds_per_time_unit']:.3g} s for all {args.members} "
+          f"(per trajectory, {attrs['forecast_precision']})")
     return 0

@@ -33,7 +33,7 @@ __all__ = ["ForecastRun", "forecast_to_store", "pending_batch_starts", "RESUME_A
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
-                "forecast_batch_size")
+                "forecast_batch_size", "forecast_precision")
 """Attrs that must match for an existing store to be resumed (plus the caller's extras)."""
 
 
@@ -67,7 +67,8 @@ def _template(plan: ForecastPlan, settings: ForecastSettings, spec_attrs: dict[s
     shape = (n[SAMPLE], settings.num_members, settings.num_frames, n[X], n[Y])
     lazy = da.full(shape, np.nan, dtype=np.float32,
                    chunks=(1, 1, settings.num_frames, n[X], n[Y]))
-    ds = forecast_dataset(lazy, plan.truth, spec_attrs, settings, plan.config, plan.stride)
+    ds = forecast_dataset(lazy, plan.truth, spec_attrs, settings, plan.config, plan.stride,
+                          precision=plan.precision)
     ds.attrs.update(extra_attrs)
     return ds
 
@@ -76,7 +77,8 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
                       path: str | os.PathLike, *, attrs: Mapping[str, Any] | None = None,
                       extra_attrs: Mapping[str, Any] | None = None, overwrite: bool = False,
                       progress: Callable[[int], None] | None = None,
-                      on_start: Callable[[int], None] | None = None) -> ForecastRun:
+                      on_start: Callable[[int], None] | None = None,
+                      warn: Callable[[str], None] | None = None) -> ForecastRun:
     """Forecast every sample of `truth` into the store at `path`, resuming if possible.
 
     Args:
@@ -87,13 +89,14 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
         overwrite: replace an existing store instead of resuming it.
         progress: called with num_frames after each batch is written.
         on_start: called once with the number of batches still to forecast.
+        warn: receives one-line notices (see `plan_forecast`).
 
     Timing attrs (`forecast_seconds_per_frame`, …) are measured on the batches this call
     forecasts and extrapolated to the whole forecast; they are rewritten after each batch.
     Raises StoreError if `path` holds a different forecast (naming the difference).
     """
     path = Path(path)
-    plan = plan_forecast(model, truth, settings)
+    plan = plan_forecast(model, truth, settings, warn=warn)
     extra = dict(extra_attrs or {})
     template = _template(plan, settings, spec_attrs(truth, attrs), extra)
     resumed = store.create_sample_store(path, template, match_attrs=RESUME_ATTRS + tuple(extra),

@@ -24,7 +24,8 @@ import xarray as xr
 from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, TIME, VORTICITY,
                                   X, Y)
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
-from rollflow.errors import DataError
+from rollflow.errors import DataError, RollflowError
+from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
 
 __all__ = ["ForecastModel", "ForecastSettings", "forecast", "forecast_dataset", "timing_attrs",
            "context_indices"]
@@ -52,6 +53,9 @@ class ForecastSettings:
         seed: seed of the torch generator; batch b uses seed + first sample index of b.
         batch_size: samples per sampler call (each expanded to batch_size · num_members rows).
         steps_per_shift, eta: override the model's rolling sampler settings (None: keep).
+        precision: "float32" or "bfloat16" network calls (`rollflow.forecast.speed`;
+            bf16 only where the CPU has it natively, else float32 with a warning).
+        channels_last: NHWC memory order for the network's weights and inputs.
     """
 
     init_index: int
@@ -61,6 +65,8 @@ class ForecastSettings:
     batch_size: int = 4
     steps_per_shift: int | None = None
     eta: float | None = None
+    precision: str = "float32"
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
         for name in ("num_frames", "num_members", "batch_size"):
@@ -69,6 +75,9 @@ class ForecastSettings:
                                 f"(got {getattr(self, name)})")
         if self.init_index < 0 or self.seed < 0:
             raise DataError("ForecastSettings.init_index and seed must be ≥ 0")
+        if self.precision not in ("float32", "bfloat16"):
+            raise DataError(f"ForecastSettings.precision must be 'float32' or 'bfloat16' "
+                            f"(got {self.precision!r})")
 
 
 def context_indices(init_index: int, num_context: int, stride: int) -> list[int]:
@@ -112,11 +121,19 @@ class ForecastPlan:
     indices: list[int]            # context frames along time
     device: torch.device
     sampler: Any
+    precision: str = "float32"    # what the calls ran in (bf16 falls back without hardware)
 
 
-def plan_forecast(model: ForecastModel, truth: xr.DataArray,
-                  settings: ForecastSettings) -> ForecastPlan:
-    """Check the truth and settings and build the sampler (DataError on bad input)."""
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def plan_forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
+                  warn: Callable[[str], None] | None = None) -> ForecastPlan:
+    """Check the truth and settings and build the sampler (DataError on bad input); `warn`
+    receives one-line notices (bf16 unavailable; default: a RuntimeWarning)."""
     _check_truth(truth)
     truth = truth.transpose(SAMPLE, TIME, X, Y)
     config = _diffusion_config(model, settings)
@@ -126,7 +143,12 @@ def plan_forecast(model: ForecastModel, truth: xr.DataArray,
         raise DataError(f"init_index {settings.init_index} is past the last frame "
                         f"({truth.sizes[TIME] - 1})")
     device = next(model.network.parameters()).device
-    return ForecastPlan(truth, config, stride, indices, device, make_sampler(config, model.network))
+    options = InferenceOptions(precision=settings.precision,
+                               channels_last=settings.channels_last)
+    network = fast_network(model.network, options, warn=warn or _warn)
+    precision = network.options.precision if isinstance(network, FastNetwork) else "float32"
+    return ForecastPlan(truth, config, stride, indices, device, make_sampler(config, network),
+                        precision)
 
 
 def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
@@ -136,12 +158,24 @@ def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettin
     frames whether it runs alone or within a whole forecast."""
     block = plan.truth.isel({SAMPLE: slice(first, first + settings.batch_size),
                              TIME: plan.indices})
-    context = torch.as_tensor(np.array(block.values, dtype=np.float32), device=plan.device)
+    values = np.array(block.values, dtype=np.float32)
+    bad = ~np.isfinite(values).all(axis=(1, 2, 3))
+    if bad.any():
+        names = block[SAMPLE].values[bad].tolist()
+        raise DataError(f"sample(s) {names} have non-finite values in their context frames "
+                        f"(time indices {plan.indices}); nothing forecast for them")
+    context = torch.as_tensor(values, device=plan.device)
     context = expand_members(model.normalise(context), settings.num_members)
     generator = torch.Generator(device=plan.device).manual_seed(settings.seed + first)
     frames = plan.sampler(context, settings.num_frames, generator=generator)
     frames = split_members(model.denormalise(frames), settings.num_members)
-    return frames.float().cpu().numpy(), plan.sampler.stats.network_calls
+    out = frames.float().cpu().numpy()
+    if not np.isfinite(out).all():
+        names = block[SAMPLE].values[~np.isfinite(out).all(axis=(1, 2, 3, 4))].tolist()
+        raise RollflowError(f"the forecast of sample(s) {names} became non-finite; nothing "
+                            f"written for them (an unstable model, or a sampler setting it "
+                            f"was not trained for)")
+    return out, plan.sampler.stats.network_calls
 
 
 def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -152,7 +186,8 @@ def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str
 
 def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
              attrs: Mapping[str, Any] | None = None,
-             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+             progress: Callable[[int], None] | None = None,
+             warn: Callable[[str], None] | None = None) -> xr.Dataset:
     """Ensemble forecast (sample, member, time, x, y) of vorticity, 1/t.u., float32.
 
     Holds the whole forecast in memory; `rollflow.forecast.forecast_to_store` writes the
@@ -173,7 +208,7 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
         forecast), and `forecast_seconds_per_time_unit`: wall seconds per simulated t.u.
         per trajectory (one member of one sample), comparable with the solvers'.
     """
-    plan = plan_forecast(model, truth, settings)
+    plan = plan_forecast(model, truth, settings, warn=warn)
     outputs, calls, start = [], 0, _time.perf_counter()
     for first in range(0, plan.truth.sizes[SAMPLE], settings.batch_size):
         values, batch_calls = run_batch(model, plan, settings, first)
@@ -184,7 +219,7 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
     seconds = _time.perf_counter() - start
     values = np.concatenate(outputs)
     ds = forecast_dataset(values, plan.truth, spec_attrs(truth, attrs), settings,
-                          plan.config, plan.stride)
+                          plan.config, plan.stride, precision=plan.precision)
     ds.attrs.update(timing_attrs(ds, settings, calls=calls, num_batches=len(outputs),
                                  seconds=seconds, num_samples_timed=values.shape[0]))
     return ds
@@ -194,19 +229,25 @@ def timing_attrs(ds: xr.Dataset, settings: ForecastSettings, *, calls: int,
                  num_batches: int, seconds: float, num_samples_timed: int) -> dict[str, float]:
     """Network calls and wall seconds per emitted frame of the whole forecast, and wall
     seconds per simulated t.u. per trajectory, from `seconds` spent on
-    `num_samples_timed` of its samples in `num_batches` batches (extrapolated to all)."""
+    `num_samples_timed` of its samples in `num_batches` batches (extrapolated to all).
+
+    Cost is counted for what each reading needs: `forecast_seconds_per_time_unit` is one
+    member (the single-member reading), `forecast_ensemble_seconds_per_time_unit` all
+    `forecast_num_members` members (what an ensemble-mean reading costs)."""
     lead = ds[LEAD_TIME].values
     per_sample = seconds / num_samples_timed
     seconds_per_frame = per_sample * ds.sizes[SAMPLE] / settings.num_frames
+    ensemble = per_sample / float(lead[-1])
     return {"forecast_network_calls_per_frame": calls / (settings.num_frames * num_batches),
             "forecast_seconds_per_frame": seconds_per_frame,
-            "forecast_seconds_per_time_unit": per_sample / float(lead[-1])
-            / settings.num_members}
+            "forecast_seconds_per_time_unit": ensemble / settings.num_members,
+            "forecast_ensemble_seconds_per_time_unit": ensemble,
+            "forecast_num_members": settings.num_members}
 
 
 def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any],
                      settings: ForecastSettings, config: DiffusionConfig,
-                     stride: int) -> xr.Dataset:
+                     stride: int, *, precision: str = "float32") -> xr.Dataset:
     """The forecast Dataset around `values` (sample, member, time, x, y), numpy or dask,
     with coords and the settings' attrs (timings are added by the caller)."""
     times = truth[TIME].values
@@ -219,6 +260,9 @@ def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any
               LEAD_TIME: (TIME, lead, {"long_name": "time since forecast initialisation",
                                        "units": "t.u."}),
               X: truth[X], Y: truth[Y]}
+    coords.update({name: (SAMPLE, coord.values, dict(coord.attrs))       # e.g. trajectory
+                   for name, coord in truth.coords.items()
+                   if coord.dims == (SAMPLE,) and name != SAMPLE})
     attrs = dict(spec_attrs)
     attrs.update({
         "forecast_mode": config.mode, "forecast_num_context": config.num_context,
@@ -226,7 +270,8 @@ def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any
         "forecast_steps_per_shift": config.steps_per_shift,
         "forecast_init_index": settings.init_index, "forecast_init_time": t0,
         "forecast_frame_stride": stride, "forecast_seed": settings.seed,
-        "forecast_batch_size": settings.batch_size,
+        "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
+        "forecast_channels_last": int(settings.channels_last),
     })
     da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
                       coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})

@@ -13,11 +13,12 @@ from rollflow.store.files import open_trajectories, read_spec, save_dataset, sto
 from rollflow.store.resumable import (completed_samples, create_store, mark_completed,
                                       write_sample_values, write_samples)
 from rollflow.store.sample_store import create_sample_store, update_attrs, write_sample_region
+from rollflow.store.segments import cut_segments
 from rollflow.store.validate import COMPLETED, validate_dataset
 
 __all__ = [
     "trajectories_to_dataset", "trajectory_coords", "dataset_attrs", "validate_dataset",
     "open_trajectories", "read_spec", "save_dataset", "store_format", "create_store",
     "write_samples", "write_sample_values", "mark_completed", "completed_samples", "COMPLETED",
-    "create_sample_store", "write_sample_region", "update_attrs",
+    "create_sample_store", "write_sample_region", "update_attrs", "cut_segments",
 ]

@@ -171,3 +171,39 @@ def test_paired_difference_of_linear_curves_is_exact_and_paired(rng):
     with pytest.raises(DataError, match="same trajectories"):
         paired_decorrelation_difference(slow, fast.assign_coords(sample=np.arange(12) + 1),
                                         dim="lead_time")
+
+
+def _decaying(rng, samples, leads=30):
+    rates = rng.uniform(0.05, 0.3, size=samples)
+    t = np.arange(1, leads + 1) * 0.2
+    return np.exp(-rates[:, None] * t[None, :])
+
+
+def test_cluster_bootstrap_resamples_whole_trajectories(rng):
+    from rollflow.analysis.decorrelation import resample_weights
+
+    curves = _decaying(rng, 8)
+    t = np.arange(1, 31) * 0.2
+    plain = xr.DataArray(curves, dims=("sample", "lead_time"), coords={"lead_time": t})
+    # three identical states per trajectory: a cluster bootstrap of the 24 states must give
+    # exactly the interval of the 8 trajectories (same draws: one per cluster)
+    copies = xr.DataArray(np.repeat(curves, 3, axis=0), dims=("sample", "lead_time"),
+                          coords={"lead_time": t,
+                                  "trajectory": ("sample", np.repeat(np.arange(8), 3))})
+    one = mean_curve_decorrelation(plain, dim="lead_time", seed=4, num_resamples=400)
+    clustered = mean_curve_decorrelation(copies, dim="lead_time", seed=4, num_resamples=400)
+    for name in ("estimate", "lower", "upper"):
+        np.testing.assert_allclose(clustered[name].values, one[name].values, rtol=0,
+                                   atol=1e-12)
+    assert clustered.attrs["resampled"].startswith("trajectories")
+    # treated as 24 independent states, the interval is (wrongly) narrower
+    naive = mean_curve_decorrelation(copies.drop_vars("trajectory"), dim="lead_time", seed=4,
+                                     num_resamples=400)
+    width = lambda r: float((r.upper - r.lower).sel(threshold=0.8))
+    assert width(naive) < width(clustered)
+    # weights of a resample sum to one; singleton clusters reproduce the plain draws
+    w = resample_weights(np.random.default_rng(1), 6, 50, np.array([0, 0, 1, 2, 2, 2]))
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(
+        resample_weights(np.random.default_rng(1), 6, 50, np.arange(6)),
+        resample_weights(np.random.default_rng(1), 6, 50, None))
