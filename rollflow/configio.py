@@ -33,6 +33,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {err.start} cannot be "
+                          f"decoded); a TOML config must be UTF-8") from None
 
 
 def check_keys(data: Mapping[str, Any], allowed: typing.Iterable[str], where: str) -> None:

@@ -74,3 +74,19 @@ def test_a_directory_is_not_reported_as_missing(tmp_path):
         load_toml(tmp_path)
     with pytest.raises(ConfigError, match="config file not found"):
         load_toml(tmp_path / "missing.toml")
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
+    """Bug (issue 15): a netCDF file given as the config, or a TOML with a Latin-1
+    comment, gave a 23-line UnicodeDecodeError traceback."""
+    from rollflow.configio import load_toml
+    from rollflow.errors import ConfigError
+
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("# Kármán\nseed = 1\n".encode("latin-1"))
+    binary = tmp_path / "store.nc"
+    binary.write_bytes(b"\x89HDF\r\n\x1a\n\x00\x00\xff\xfe")
+    for path in (latin1, binary):
+        with pytest.raises(ConfigError, match="not a UTF-8 text file") as err:
+            load_toml(path)
+        assert "\n" not in str(err.value)

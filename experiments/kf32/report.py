@@ -71,9 +71,10 @@ def _load_scores(out: Path, names: list[str]) -> dict:
 
 def main_table(scores: dict) -> list[str]:
     lines = ["| forecast | members | T₀.₉₅ (t.u.) | T₀.₉ (t.u.) | T₀.₈ (t.u.) | T₀.₈ single member "
-             "| ρ at 0.2 / 1 / 2 t.u. | log-spectral error | network calls per frame "
-             "| s per t.u. per trajectory |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| ρ at 0.2 / 1 / 2 t.u. | log-spectral error | network calls per frame per member "
+             "| s per t.u. per trajectory, one member | s per t.u., all members (the "
+             "ensemble-mean reading's cost) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, skill in scores.items():
         members = skill.attrs.get("num_members", 1)
         rho = " / ".join(f"{v:.3f}" for v in skill.correlation_at_leads.values)
@@ -83,7 +84,8 @@ def main_table(scores: dict) -> list[str]:
         lines.append(f"| {_label(name)} | {members} | {_t(skill, 'mean', 0.95)} | "
                      f"{_t(skill, 'mean', 0.9)} | {_t(skill, 'mean', 0.8)} | {single} | {rho} | "
                      f"{float(skill.log_spectral_error):.3f} | "
-                     f"{'—' if calls is None else f'{calls:.2f}'} | {cost:.3g} |")
+                     f"{'—' if calls is None else f'{calls:.2f}'} | {cost:.3g} | "
+                     f"{cost * members:.3g} |")
     return lines
 
 
@@ -112,6 +114,7 @@ def figures(scores: dict) -> list[str]:
             out.append(save_figure(plot_spread_skill(skill), FIGURES / f"spread_{name}.png"))
     points = xr.Dataset(
         {"cost": ("model", [float(scores[n].attrs.get("forecast_seconds_per_time_unit", 0))
+                            * scores[n].attrs.get("num_members", 1)      # all members
                             for n in names if n != "persistence"]),
          **{k: ("model", [float(scores[n][f"decorrelation_mean_{k}"].sel(threshold=0.8))
                           for n in names if n != "persistence"])

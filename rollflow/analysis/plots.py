@@ -218,39 +218,58 @@ def plot_separation(growth: xr.Dataset, *, dim: str = TIME, ax=None) -> Figure:
 
 
 def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figure:
-    """Skill against cost: decorrelation time vs wall seconds per simulated t.u.
+    """Skill against honest cost: decorrelation time vs seconds per simulated t.u.
 
     Args:
         points: Dataset along a `model` dim with `cost` (s per simulated t.u. per
-            trajectory), `estimate`, `lower`, `upper` (decorrelation time at `threshold`,
-            t.u.) and `kind` ("solver" or "model"). Solvers are drawn as one line (the
-            accuracy–cost frontier a numerical method offers), models as labelled points,
-            both with their confidence intervals.
+            trajectory, **all members** a reading averages), `estimate`, `lower`, `upper`
+            (decorrelation time at `threshold`, t.u.) and `kind`: "solver" (drawn as one
+            line, the accuracy–cost frontier a numerical method offers), "ensemble" (the
+            points of one `group` joined as a curve, e.g. M = 1, 2, 4, 8 members of one
+            model) or "model" (single points). Optional `label` (str) annotates a point
+            (default: its `model` name). Points of zero cost (persistence) cannot sit on a
+            log axis and are left out, with a note.
     """
     for name in ("cost", "estimate", "lower", "upper", "kind"):
         if name not in points:
             raise DataError(f"pareto points need a {name!r} variable")
-    fig, ax = _figure_and_ax(ax, figsize=(5.6, 4.0))
+    fig, ax = _figure_and_ax(ax, figsize=(6.0, 4.4))
+    free = points["cost"].values <= 0
+    dropped = [str(m) for m in points["model"].values[free]]
+    points = points.isel(model=np.flatnonzero(~free))
     kinds = points["kind"].values.astype(str)
-    for kind, style in (("solver", dict(color="k", marker="s", ls="-")),
-                        ("model", dict(color="C1", marker="o", ls="none"))):
-        sel = points.isel(model=np.flatnonzero(kinds == kind))
-        if sel.sizes["model"] == 0:
+    labels = (points["label"].values.astype(str) if "label" in points
+              else points["model"].values.astype(str))
+    groups = (points["group"].values.astype(str) if "group" in points
+              else points["model"].values.astype(str))
+    styles = {"solver": dict(color="k", marker="s", ls="-"),
+              "model": dict(marker="D", ls="none")}
+    series = [("solvers", "solver", np.flatnonzero(kinds == "solver"))]
+    series += [(g, "ensemble", np.flatnonzero((kinds == "ensemble") & (groups == g)))
+               for g in dict.fromkeys(groups[kinds == "ensemble"])]
+    series += [(str(labels[i]), "model", [i]) for i in np.flatnonzero(kinds == "model")]
+    for name, kind, index in series:
+        if len(index) == 0:
             continue
+        sel = points.isel(model=list(index))
         order = np.argsort(sel["cost"].values)
         sel = sel.isel(model=order)
         est = sel["estimate"].values
         err = np.vstack([est - sel["lower"].values, sel["upper"].values - est])
-        ax.errorbar(sel["cost"].values, est, yerr=err, capsize=3, label=f"{kind}s", **style)
-        for label, x, y in zip(sel["model"].values, sel["cost"].values, est):
-            ax.annotate(str(label), (x, y), textcoords="offset points", xytext=(5, 4),
-                        fontsize=8)
+        style = styles.get(kind, dict(marker="o", ls="-"))
+        ax.errorbar(sel["cost"].values, est, yerr=err, capsize=3, label=name, **style)
+        if kind != "model":
+            for i, x, y in zip(np.asarray(index)[order], sel["cost"].values, est):
+                ax.annotate(str(labels[i]), (x, y), textcoords="offset points",
+                            xytext=(5, 4), fontsize=7)
     ax.set_xscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())   # minor labels collide on a short axis
-    ax.set_xlabel("wall seconds per simulated t.u. per trajectory (this CPU)")
+    ax.set_xlabel("seconds per simulated t.u. per trajectory, all members (this CPU)")
     ax.set_ylabel(f"T$_{{{threshold:g}}}$: first lead with ρ < {threshold:g} (t.u.)")
-    ax.set_title("skill vs cost (ensemble mean for models; 95 % CI)", fontsize=9)
-    ax.legend(fontsize=8)
+    note = f"; not drawn (cost 0): {', '.join(dropped)}" if dropped else ""
+    ax.set_title(f"skill vs honest cost: an M-member mean costs M members (95 % CI){note}",
+                 fontsize=8)
+    ax.legend(fontsize=7)
     return fig
 
 

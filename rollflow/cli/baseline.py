@@ -75,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.reference import solver_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
 
+    from rollflow.store import check_not_input
+
     paths = output_paths(args.out, list(args.resolution))
+    for path in paths:
+        check_not_input(path, [args.store])
     truth = open_trajectories(args.store)
     spec = read_spec(args.store)
     _check_resolutions(list(args.resolution), truth.sizes[X])

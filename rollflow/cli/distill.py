@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     """Distil; 0 when finished, 130/143 after Ctrl-C/SIGTERM (checkpoint written)."""
     from rollflow.training import distillation_config, load_trained, run_training, train
 
+    from rollflow.store import check_not_input
+
+    check_not_input(args.out, [args.data, args.teacher])
     teacher = load_trained(args.teacher, ema_decay=args.teacher_ema)
     config = distillation_config(teacher.config, teacher_ref=args.teacher,
                                  total_steps=args.total_steps, lr=args.lr,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rollflow.cli._shared import float_above
+from rollflow.cli._shared import float_above, int_at_least
 
 __all__ = ["add_parser", "run", "summary_lines", "write_figures", "block_samples"]
 
@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--truth", required=True, metavar="STORE", help="truth trajectory store")
     parser.add_argument("--out", metavar="METRICS", help="write the scores (.zarr or .nc)")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures into DIR")
+    parser.add_argument("--members", type=int_at_least(1), metavar="M",
+                        help="score only the first M members (the reading of an M-member "
+                             "ensemble, costed as M members; default: all)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--block-mb", type=float_above(0), default=256, metavar="MB",
                         help="forecast data scored per block of samples (default 256 MiB; "
@@ -144,6 +147,11 @@ def run(args: argparse.Namespace) -> int:
 
     from rollflow.specs import check_comparable
 
+    from rollflow.store import check_not_input
+
+    for output, flag in ((args.out, "--out"), (args.figures, "--figures")):
+        if output:
+            check_not_input(output, [args.forecast, args.truth], what=flag)
     done = completed_samples(args.forecast)
     if not done.all():
         raise StoreError(f"{args.forecast} is unfinished ({int(done.sum())} of {done.size} "
@@ -152,6 +160,11 @@ def run(args: argparse.Namespace) -> int:
         open_trajectories(args.truth)
     check_comparable(forecast_ds.attrs, truth_ds.attrs)
     forecast, truth = forecast_ds[VORTICITY], truth_ds[VORTICITY]  # lazy: chunk by chunk
+    if args.members is not None:
+        if args.members > forecast.sizes["member"]:
+            raise StoreError(f"{args.forecast} has {forecast.sizes['member']} members; "
+                             f"--members {args.members} asks for more")
+        forecast = forecast.isel(member=slice(0, args.members))
     align_truth(forecast, truth)  # bad input fails in one line, before the progress bar
     bar = tqdm(total=forecast.sizes["sample"], unit="sample", desc="evaluate",
                file=sys.stderr, dynamic_ncols=True)

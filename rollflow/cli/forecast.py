@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
     from rollflow.cli._shared import check_model_grid, default_init_index, select_samples
 
+    from rollflow.store import check_not_input
+
+    check_not_input(args.out, [args.data, args.run_dir])
     model = load_trained(args.run_dir, use_ema=not args.raw_weights)
     truth = open_trajectories(args.data)
     check_model_grid(model, truth, args.data)

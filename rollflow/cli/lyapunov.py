@@ -175,6 +175,10 @@ def run(args: argparse.Namespace) -> int:
     if args.pairs is not None:
         config = dataclasses.replace(config, num_pairs=args.pairs)
     out = args.out or (Path(config.output) if config.output else None)
+    if out is not None:
+        from rollflow.store import check_not_input
+
+        check_not_input(out, [args.config])
 
     def log(message: str) -> None:
         if not args.quiet:

@@ -130,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
         if field.sizes[_time_dim(field)] == 0:
             raise DataError(f"no times in --time-range {args.time_range[0]} "
                             f"{args.time_range[1]}")
+    from rollflow.store import check_not_input
+
+    check_not_input(args.out, [args.store, args.truth])
     figure = KINDS[args.kind](field, truth, args)
     path = save_figure(figure, args.out)
     print(f"wrote {path}")

@@ -130,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
     options = dict(batch_size=generation.batch_size, overwrite=args.overwrite,
                    progress=not args.quiet, command=_command(args),
                    attrs={"config": toml_text})
+    from rollflow.store import check_not_input
+
+    check_not_input(args.out, [args.config])
     if args.workers is None and args.scheduler is None:
         path = generate_store(flow, args.out, **options)
     else:

@@ -86,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
             raise RollflowError(f"--nproc {args.nproc} does not divide optim.batch_size = "
                                 f"{config.optim.batch_size}")
         return _launch(args)
+    from rollflow.store import check_not_input
+
     out = Path(args.out)
+    check_not_input(out, [args.data, args.config])
     group = ProcessGroup.from_env(config.runtime.device)
     try:
         if not args.resume and out.exists() and any(out.iterdir()):

@@ -96,6 +96,14 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
     Raises StoreError if `path` holds a different forecast (naming the difference).
     """
     path = Path(path)
+    with store.writer_lock(path):
+        return _forecast_to_store(model, truth, settings, path, attrs=attrs,
+                                  extra_attrs=extra_attrs, overwrite=overwrite,
+                                  progress=progress, on_start=on_start, warn=warn)
+
+
+def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, overwrite,
+                       progress, on_start, warn) -> ForecastRun:
     plan = plan_forecast(model, truth, settings, warn=warn)
     extra = dict(extra_attrs or {})
     template = _template(plan, settings, spec_attrs(truth, attrs), extra)

@@ -160,6 +160,15 @@ def generate_store(spec: FlowSpec, path: str | os.PathLike, *, batch_size: int,
     from the solver; KeyboardInterrupt leaves completed batches on disk.
     """
     path = Path(path)
+    with store.writer_lock(path):
+        return _generate(spec, path, batch_size=batch_size, overwrite=overwrite,
+                         progress=progress, command=command, attrs=attrs,
+                         simulate_fn=simulate_fn)
+
+
+def _generate(spec: FlowSpec, path: Path, *, batch_size: int, overwrite: bool, progress: bool,
+              command: str | None, attrs: Mapping[str, Any] | None,
+              simulate_fn: SimulateFn | None) -> Path:
     batches = open_pending(spec, path, batch_size=batch_size, overwrite=overwrite,
                            command=command, attrs=attrs)
     if not batches:

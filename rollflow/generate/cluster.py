@@ -108,6 +108,16 @@ def generate_store_on_cluster(spec: FlowSpec, path: str | os.PathLike, *, client
     if store.store_format(path) == "netcdf":
         raise ConfigError(f"{path}: netCDF stores are written serially; use a .zarr output "
                           "for generation on workers, or drop --workers/--scheduler")
+    with store.writer_lock(path):       # the coordinator writes metadata and flags
+        return _generate_on_cluster(spec, path, client=client, batch_size=batch_size,
+                                    overwrite=overwrite, progress=progress, command=command,
+                                    attrs=attrs, simulate_fn=simulate_fn, retries=retries)
+
+
+def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size: int,
+                         overwrite: bool, progress: bool, command: str | None,
+                         attrs: Mapping[str, Any] | None, simulate_fn: SimulateFn | None,
+                         retries: int) -> Path:
     batches = open_pending(spec, path, batch_size=batch_size, overwrite=overwrite,
                            command=command, attrs=attrs)
     if not batches:

@@ -73,27 +73,34 @@ def test_spread_skill_and_separation_plots(rng, tmp_path):
     _saved(fig, tmp_path, "separation")
 
 
-def test_pareto_draws_solvers_as_a_cost_ordered_line_and_models_as_points(tmp_path):
+def test_pareto_draws_solvers_as_a_line_ensembles_as_curves_and_models_as_points(tmp_path):
     """Bug: on a log axis spanning two decades the minor ticks were labelled too and the
     labels ran into each other (docs/figures/kf32/pareto.png); only major ticks are
-    labelled now."""
+    labelled now. Issue 14: an M-member ensemble mean is drawn at M members' cost, the
+    members of one model joined as a curve."""
     from matplotlib.ticker import NullFormatter
 
     from rollflow.analysis import plot_pareto
 
     points = xr.Dataset(
-        {"cost": ("model", [0.8, 0.02, 0.09, 0.3]),
-         "estimate": ("model", [5.7, 1.6, 4.5, 4.4]),
-         "lower": ("model", [5.3, 1.4, 4.1, 4.1]), "upper": ("model", [6.1, 1.7, 4.8, 4.6]),
-         "kind": ("model", ["solver", "solver", "solver", "model"])},
-        coords={"model": ["s128", "s32", "s64", "rolling"]})
+        {"cost": ("model", [0.8, 0.02, 0.09, 0.31, 0.62, 2.48, 0.019, 0.0]),
+         "estimate": ("model", [5.7, 1.6, 4.5, 3.9, 4.1, 4.4, 3.3, 0.3]),
+         "lower": ("model", [5.3, 1.4, 4.1, 3.6, 3.8, 4.1, 3.1, 0.2]),
+         "upper": ("model", [6.1, 1.7, 4.8, 4.2, 4.4, 4.6, 3.7, 0.4]),
+         "kind": ("model", ["solver"] * 3 + ["ensemble"] * 3 + ["model"] * 2),
+         "group": ("model", [""] * 3 + ["rolling"] * 3 + [""] * 2),
+         "label": ("model", ["128²", "32²", "64²", "M=1", "M=2", "M=8", "determ.", "pers."])},
+        coords={"model": ["s128", "s32", "s64", "r1", "r2", "r8", "det", "persistence"]})
     fig = plot_pareto(points)
     ax = fig.axes[0]
-    solver_line = next(line for line in ax.get_lines() if line.get_linestyle() == "-")
-    np.testing.assert_array_equal(solver_line.get_xdata(), [0.02, 0.09, 0.8])
+    lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    np.testing.assert_array_equal(lines[0].get_xdata(), [0.02, 0.09, 0.8])     # solvers
+    np.testing.assert_array_equal(lines[1].get_xdata(), [0.31, 0.62, 2.48])    # ensemble
     assert ax.get_xscale() == "log"
     assert isinstance(ax.xaxis.get_minor_formatter(), NullFormatter)
-    assert sorted(t.get_text() for t in ax.texts) == ["rolling", "s128", "s32", "s64"]
+    assert sorted(t.get_text() for t in ax.texts) == ["128²", "32²", "64²", "M=1", "M=2",
+                                                      "M=8"]
+    assert "persistence" in ax.get_title()          # cost 0 cannot sit on a log axis
     _saved(fig, tmp_path, "pareto")
     with pytest.raises(DataError, match="cost"):
         plot_pareto(points.drop_vars("cost"))

@@ -79,3 +79,38 @@ def test_grid_mismatch_is_a_one_line_error(setup, capsys):
     config.write_text(TOML.replace("[data]", "") + "[data]\ngrid_size = 32\n")
     assert _run(config, store, out) == 2
     assert "built for 32×32" in capsys.readouterr().err
+
+
+def _tree_bytes(path):
+    """Every file under `path` with its bytes (a store compared before and after)."""
+    return {p.relative_to(path): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_outputs_never_destroy_inputs(setup, capsys):
+    """Bug (issue 15): `forecast … --data T.zarr --out T.zarr --overwrite` replaced the
+    truth with a one-frame forecast, and the refusal without --overwrite recommended it.
+    Every writing command now refuses an output that is (or contains, or lies inside) an
+    input, whatever the flags; the input is byte for byte unchanged."""
+    config, store, out = setup
+    assert _run(config, store, out, "--steps", "2") == 0
+    before = _tree_bytes(store)
+    flow = store.parent / "flow.toml"
+    flow.write_text("[flow]\nsimulation_size = 16\noutput_size = 16\nnum_frames = 4\n"
+                    "num_samples = 1\nwarmup_time = 0.0\n")
+    capsys.readouterr()
+    commands = [
+        ["forecast", str(out), "--data", str(store), "--out", str(store), "--overwrite",
+         "--frames", "1"],
+        ["forecast", str(out), "--data", str(store), "--out", str(store / "inner.zarr")],
+        ["baseline", str(store), "--resolution", "16", "--out", str(store)],
+        ["evaluate", str(store), "--truth", str(store), "--out", str(store), "--overwrite"],
+        ["plot", str(store), "--kind", "spectrum", "--out", str(store / "fig.png")],
+        ["simulate", str(flow), "--out", str(flow), "--overwrite"],
+        ["train", str(config), "--data", str(store), "--out", str(store), "--resume"],
+    ]
+    for argv in commands:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert "the input" in err and "--overwrite" not in err and "\n" not in err, err
+    assert _tree_bytes(store) == before
+    assert config.read_text() == TOML and flow.read_text().startswith("[flow]")
