@@ -72,8 +72,13 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
     if n != spec.output_size:
         raise DataError(f"truth grid {n} differs from the spec's output_size {spec.output_size}")
     ref_spec = spec.replace(simulation_size=simulation_size, output_size=n)
-    start_field = spectral_upsample(np.asarray(truth.isel({TIME: init_index}).values,
-                                               dtype=np.float64), simulation_size)
+    start = np.asarray(truth.isel({TIME: init_index}).values, dtype=np.float64)
+    bad = ~np.isfinite(start).all(axis=(1, 2))
+    if bad.any():
+        raise DataError(f"sample(s) {truth[SAMPLE].values[bad].tolist()} have non-finite "
+                        f"values in their initial state (time index {init_index}); nothing "
+                        f"solved for them")
+    start_field = spectral_upsample(start, simulation_size)
     start_field = start_field.astype(np.float32)
     solver.integrate(ref_spec, start_field, 2)          # compile (kept out of the timing)
     clock = _time.perf_counter()

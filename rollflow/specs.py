@@ -23,7 +23,7 @@ from typing import Any
 from rollflow.conventions import SPEC_ATTR_PREFIX
 from rollflow.errors import SpecError
 
-__all__ = ["FlowSpec", "COMPARABLE_FIELDS", "check_comparable"]
+__all__ = ["FlowSpec", "COMPARABLE_FIELDS", "check_comparable", "check_same_truth"]
 
 _REL_TOL = 1e-9
 
@@ -201,4 +201,34 @@ def check_comparable(first: Mapping[str, Any], second: Mapping[str, Any], *,
                 differing.append(f"{field} {a!r} vs {b!r}")
     if differing:
         raise SpecError(f"{names[0]} and {names[1]} describe different flows "
+                        f"({names[0]} vs {names[1]}): {'; '.join(differing)}")
+
+
+_LENGTH_FIELDS = ("num_frames", "num_samples")
+_SOURCE_ATTRS = ("segments_source", "segments_starts")
+
+
+def check_same_truth(forecast: Mapping[str, Any], truth: Mapping[str, Any], *,
+                     names: tuple[str, str] = ("forecast", "truth")) -> None:
+    """SpecError unless `truth` is the store the forecast started from (its recorded
+    `flow_*` attrs): the same physics and also the same seed, DNS grid, warm-up and initial
+    fields, so that sample i is the same trajectory in both. Only the number of frames and
+    samples may differ (a longer or larger run of the same seeds); segment stores must
+    share their cuts. The one line names every differing field."""
+    check_comparable(forecast, truth, names=names)
+    differing = []
+    for field in dataclasses.fields(FlowSpec):
+        key = SPEC_ATTR_PREFIX + field.name
+        if field.name in _LENGTH_FIELDS or field.name in COMPARABLE_FIELDS:
+            continue
+        a, b = forecast.get(key), truth.get(key)
+        if a is not None and b is not None and not (
+                math.isclose(float(a), float(b), rel_tol=_REL_TOL, abs_tol=0.0)
+                if isinstance(a, (int, float)) and isinstance(b, (int, float)) else a == b):
+            differing.append(f"{field.name} {a!r} vs {b!r}")
+    for key in _SOURCE_ATTRS:
+        if forecast.get(key) != truth.get(key):
+            differing.append(f"{key} {forecast.get(key)!r} vs {truth.get(key)!r}")
+    if differing:
+        raise SpecError(f"{names[1]} is not the truth {names[0]} started from "
                         f"({names[0]} vs {names[1]}): {'; '.join(differing)}")

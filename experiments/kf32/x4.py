@@ -37,8 +37,9 @@ def data(plan: dict, out: Path, store: Path) -> None:
     from rollflow.generate import generate_store, load_simulation_config
     from rollflow.store import cut_segments, open_trajectories, save_dataset
 
-    for split, name in plan["data"].items():
-        if name.endswith(".toml"):
+    for split in ("train", "validation", "test"):
+        name = plan["data"][split]
+        if name:
             sim = load_simulation_config(HERE / name)
             generate_store(sim.flow, store / f"{Path(name).stem}.zarr",
                            batch_size=sim.generation.batch_size, command=f"x4.py ({split})")

@@ -12,7 +12,21 @@ from rollflow.conventions import X
 from rollflow.errors import DataError
 
 __all__ = ["check_model_grid", "default_init_index", "int_at_least", "float_above",
-           "select_samples"]
+           "select_samples", "check_forecast_values"]
+
+
+def check_forecast_values(vorticity: xr.DataArray, where: str) -> None:
+    """DataError unless a forecast's vorticity is floating point with the forecast dims."""
+    import numpy as np
+
+    from rollflow.conventions import FORECAST_DIMS
+
+    if not np.issubdtype(vorticity.dtype, np.floating):
+        raise DataError(f"{where}: vorticity is {vorticity.dtype}; a forecast holds floating-"
+                        f"point values (1/t.u.)")
+    if set(vorticity.dims) != set(FORECAST_DIMS):
+        raise DataError(f"{where}: vorticity has dims {vorticity.dims}; a forecast has "
+                        f"{FORECAST_DIMS}")
 
 
 def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:

@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
             result = solver_forecast(vorticity, spec, init_index=args.init_index,
                                      num_frames=args.frames, simulation_size=resolution,
                                      frame_stride=args.frame_stride, progress=bar.update)
+        result.attrs.update({k: v for k, v in truth.attrs.items()
+                             if k.startswith("segments_")})   # the truth it started from
         save_dataset(result, path, overwrite=args.overwrite)
         print(f"wrote {path}: solver {resolution}², {vorticity.sizes[SAMPLE]} samples × "
               f"{args.frames} frames; {result.attrs['forecast_seconds_per_time_unit']:.3f} s "

@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.errors import StoreError
     from rollflow.store import completed_samples, open_trajectories, save_dataset
 
-    from rollflow.specs import check_comparable
+    from rollflow.cli._shared import check_forecast_values
+    from rollflow.specs import check_same_truth
 
     from rollflow.store import check_not_input
 
@@ -158,7 +159,13 @@ def run(args: argparse.Namespace) -> int:
                          "samples written); run its forecast command again to finish it")
     forecast_ds, truth_ds = open_trajectories(args.forecast, validate=False), \
         open_trajectories(args.truth)
-    check_comparable(forecast_ds.attrs, truth_ds.attrs)
+    check_same_truth(forecast_ds.attrs, truth_ds.attrs,
+                     names=(str(args.forecast), str(args.truth)))
+    if VORTICITY not in forecast_ds:
+        raise StoreError(f"{args.forecast} has no {VORTICITY!r} variable (it has "
+                         f"{', '.join(map(str, forecast_ds.data_vars)) or 'none'}); is it a "
+                         f"forecast store?")
+    check_forecast_values(forecast_ds[VORTICITY], str(args.forecast))
     forecast, truth = forecast_ds[VORTICITY], truth_ds[VORTICITY]  # lazy: chunk by chunk
     if args.members is not None:
         if args.members > forecast.sizes["member"]:

@@ -115,14 +115,18 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.analysis import save_figure
     from rollflow.store import open_trajectories
 
-    from rollflow.specs import check_comparable
+    from rollflow.specs import check_comparable, check_same_truth
 
     store = open_trajectories(args.store, validate=False)
     field = _vorticity(store, args.store)
     truth = None
     if args.truth is not None:
         truth_store = open_trajectories(args.truth, validate=False)
-        check_comparable(store.attrs, truth_store.attrs, names=(str(args.store), str(args.truth)))
+        names = (str(args.store), str(args.truth))
+        if "forecast_mode" in store.attrs:      # a forecast: only against its own truth
+            check_same_truth(store.attrs, truth_store.attrs, names=names)
+        else:
+            check_comparable(store.attrs, truth_store.attrs, names=names)
         truth = _vorticity(truth_store, args.truth)
     if args.time_range is not None:
         window = slice(*args.time_range)

@@ -179,9 +179,10 @@ def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettin
 
 
 def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The `flow_*` (FlowSpec) entries of `attrs`, or of the truth's own attrs."""
+    """The `flow_*` (FlowSpec) and `segments_*` entries of `attrs`, or of the truth's own
+    attrs: what identifies the truth a forecast started from (`specs.check_same_truth`)."""
     return {k: v for k, v in (truth.attrs if attrs is None else attrs).items()
-            if k.startswith(SPEC_ATTR_PREFIX)}
+            if k.startswith(SPEC_ATTR_PREFIX) or k.startswith("segments_")}
 
 
 def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,

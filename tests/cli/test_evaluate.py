@@ -25,10 +25,35 @@ def test_other_physics_is_refused(tmp_path, capsys):
     code = main(["evaluate", str(tmp_path / "fc.zarr"), "--truth", str(tmp_path / "truth.zarr")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "viscosity 0.1 vs 0.001" in err[0]
-    fc.attrs.update(base.replace(simulation_size=64, seed=5).to_attrs())   # same physics
+    # Bug (issue 15): same physics but another flow (seed, DNS grid, warm-up) was scored
+    # without a word; a forecast is scored only against the truth it started from
+    fc.attrs.update(base.replace(simulation_size=64, seed=5, warmup_time=2.0).to_attrs())
     save_dataset(fc, tmp_path / "fc2.zarr")
-    assert main(["evaluate", str(tmp_path / "fc2.zarr"), "--truth",
+    code = main(["evaluate", str(tmp_path / "fc2.zarr"), "--truth", str(tmp_path / "truth.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "not the truth" in err[0]
+    for field in ("simulation_size 64 vs 32", "seed 5 vs 0", "warmup_time 2.0 vs 40.0"):
+        assert field in err[0]
+    fc.attrs.update(base.replace(num_frames=30, num_samples=5).to_attrs())  # a longer run
+    save_dataset(fc, tmp_path / "fc3.zarr")
+    assert main(["evaluate", str(tmp_path / "fc3.zarr"), "--truth",
                  str(tmp_path / "truth.zarr")]) == 0
+
+
+def test_forecast_values_and_variables_are_checked(tmp_path, capsys):
+    """Bugs (issue 15): an int16 forecast was scored silently; a store without a
+    `vorticity` variable gave a 33-line KeyError traceback."""
+    base = FlowSpec(simulation_size=32, output_size=16, num_frames=8, num_samples=2)
+    truth = _store(tmp_path / "truth.zarr", base)
+    fc = persistence_forecast(truth.vorticity, init_index=1, num_frames=4, save_interval=0.2)
+    fc.attrs.update(base.to_attrs())
+    save_dataset(fc.astype("int16"), tmp_path / "int.zarr")
+    save_dataset(fc.rename(vorticity="omega"), tmp_path / "omega.zarr")
+    for name, message in (("int.zarr", "vorticity is int16"),
+                          ("omega.zarr", "has no 'vorticity' variable (it has omega)")):
+        code = main(["evaluate", str(tmp_path / name), "--truth", str(tmp_path / "truth.zarr")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and message in err[0], err
 
 
 # --- evaluation larger than a memory cap --------------------------------------------
