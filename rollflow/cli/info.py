@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 ("created", f"{attrs.get('created', '?')} by: {attrs.get('command', '?')}"),
                 *describe_spec(spec),
                 ("samples", f"{int(done.sum())} of {done.size} complete (seed {spec.seed})"),
-                ("size", f"{_size(nbytes)} float32 vorticity, {_size(disk)} on disk "
+                ("size", f"{_size(nbytes)} {ds[VORTICITY].dtype} vorticity, {_size(disk)} on disk "
                          f"({nbytes / max(disk, 1):.2f}× compression"
                          + ("" if done.all() else "; unwritten samples take no space") + ")")]
         if done.any():

@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         if config.optim.batch_size % args.nproc:
             raise RollflowError(f"--nproc {args.nproc} does not divide optim.batch_size = "
                                 f"{config.optim.batch_size}")
+        from rollflow.training.state import resolve_device
+
+        resolve_device(config.runtime.device)   # one line here, not one per spawned rank
         return _launch(args)
     from rollflow.store import check_not_input
 

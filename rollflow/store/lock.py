@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rollflow.errors import StoreError
 
-__all__ = ["writer_lock", "lock_path"]
+__all__ = ["writer_lock", "lock_path", "WriterLock"]
 
 
 def lock_path(path: str | os.PathLike) -> Path:
@@ -39,24 +39,40 @@ def _holder(lock: Path) -> str:
         return "unknown"
 
 
+class WriterLock:
+    """The held lock of one output (see the module docstring); `release()` or garbage
+    collection (closing the descriptor) lets it go."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path, self.file = Path(path), lock_path(path)
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise StoreError(f"{path} is being written by another process (PID "
+                             f"{_holder(self.file)}); wait for it to finish or choose another "
+                             f"output") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
 @contextlib.contextmanager
 def writer_lock(path: str | os.PathLike) -> Iterator[Path]:
     """Hold the exclusive writer lock of `path` for the `with` block (see the module)."""
-    lock = lock_path(path)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = WriterLock(path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(f"{path} is being written by another process (PID "
-                             f"{_holder(lock)}); wait for it to finish or choose another "
-                             f"output") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        try:
-            yield lock
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield lock.file
     finally:
-        os.close(fd)
+        lock.release()

@@ -136,8 +136,13 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a rollflow checkpoint (format tag "
                               f"{meta.get('format') if isinstance(meta, dict) else None!r}, "
                               f"expected {FORMAT!r})")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')!r}; "
+    version = meta.get("version")
+    if isinstance(version, int) and version > VERSION:
+        raise CheckpointError(f"{path}: written by a newer rollflow (checkpoint format "
+                              f"version {version}; this one reads version {VERSION}); "
+                              f"upgrade rollflow to load it")
+    if version != VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {version!r}; "
                               f"this rollflow reads version {VERSION}")
     return meta
 

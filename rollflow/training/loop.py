@@ -270,10 +270,14 @@ def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
 
 
 def _train_iter(state: RunState, end: int) -> Iterator[dict[str, Any]]:
-    yield {"kind": "start", "step": state.step, "end": end, "device": str(state.device),
-           "train_windows": len(state.train_set), "mean": state.stats.mean,
-           "std": state.stats.std}
-    yield from _run_loop(state, end)
-    saved = state.saved_step == state.step
-    path = latest_checkpoint(state.run_dir) if saved else _checkpoint(state)
-    yield {"kind": "done", "step": state.step, "path": str(path)}
+    try:
+        yield {"kind": "start", "step": state.step, "end": end, "device": str(state.device),
+               "train_windows": len(state.train_set), "mean": state.stats.mean,
+               "std": state.stats.std}
+        yield from _run_loop(state, end)
+        saved = state.saved_step == state.step
+        path = latest_checkpoint(state.run_dir) if saved else _checkpoint(state)
+        yield {"kind": "done", "step": state.step, "path": str(path)}
+    finally:
+        if state.lock is not None:      # the run directory is free for the next writer
+            state.lock.release()

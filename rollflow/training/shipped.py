@@ -55,7 +55,13 @@ def read_model_card(name: str, directory: Path | None = None) -> dict[str, Any]:
         raise CheckpointError(f"no shipped model named {name!r} (shipped: {names}) and no "
                               f"run directory or checkpoint at that path")
     meta = json.loads(path.read_text())
-    if meta.get("format") != MODEL_FORMAT or meta.get("version") != MODEL_VERSION:
+    version = meta.get("version")
+    if meta.get("format") == MODEL_FORMAT and isinstance(version, int) \
+            and version > MODEL_VERSION:
+        raise CheckpointError(f"{path}: written by a newer rollflow (model format version "
+                              f"{version}; this one reads version {MODEL_VERSION}); upgrade "
+                              f"rollflow to load it")
+    if meta.get("format") != MODEL_FORMAT or version != MODEL_VERSION:
         raise CheckpointError(f"{path}: not a {MODEL_FORMAT} v{MODEL_VERSION} file")
     return meta
 

@@ -24,6 +24,7 @@ from rollflow.errors import CheckpointError, ConfigError, DataError
 from rollflow.nets import build_network
 from rollflow.specs import FlowSpec
 from rollflow.store import open_trajectories
+from rollflow.store.lock import WriterLock
 from rollflow.symmetry import group_order
 from rollflow.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
 from rollflow.training.config import TrainConfig, config_hash
@@ -68,6 +69,7 @@ class RunState:
     in_commit: bool = False
     cpu_seconds: float = 0.0  # process CPU time spent in the training loop, all sessions
     group: ProcessGroup = dataclasses.field(default_factory=ProcessGroup)  # rank 0 writes
+    lock: Any = None          # rank 0's writer lock on run_dir, held while the state lives
 
     @property
     def dtype(self) -> torch.dtype:
@@ -139,9 +141,21 @@ def _build_model(config: TrainConfig, device: torch.device
 def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
                 resume: bool, group: ProcessGroup | None = None) -> RunState:
     """Build (or restore, with `resume`) the state of a run in `run_dir`; with a `group`
-    of several processes every rank builds the same state and only rank 0 writes."""
-    run_dir = Path(run_dir)
+    of several processes every rank builds the same state and only rank 0 writes, under
+    the run directory's writer lock (`RunState.lock`; a second writer is refused)."""
     group = group or ProcessGroup()
+    lock = WriterLock(run_dir) if group.is_main else None     # one writer per run dir
+    try:
+        return _prepare(config, data_path, Path(run_dir), resume=resume, group=group,
+                        lock=lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resume: bool,
+             group: ProcessGroup, lock: Any) -> RunState:
     group.check_batch(config.optim.batch_size)
     if config.runtime.num_threads is not None:
         torch.set_num_threads(config.runtime.num_threads)
@@ -179,6 +193,10 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
                    stats=stats, forcing_wavenumber=forcing_wavenumber)
     windows["data_path"] = data_path
     train_set = WindowDataset(vorticity, train_samples, **windows)
+    if len(train_set) < config.optim.batch_size:
+        raise DataError(f"optim.batch_size = {config.optim.batch_size} exceeds the "
+                        f"{len(train_set)} training windows of {data_path}; every batch "
+                        f"would repeat windows — lower batch_size or add trajectories")
     val_set = WindowDataset(vorticity, val_samples, **windows) if val_samples else None
     network, ema, extra_emas = _build_model(config, device)
     if teacher is not None and ckpt is None:       # a student starts as its teacher
@@ -200,7 +218,8 @@ def prepare_run(config: TrainConfig, data_path: str | Path, run_dir: str | Path,
                                                   seed=derive_seed(config.seed, "order"),
                                                   rows=group.rows(config.optim.batch_size),
                                                   num_elements=num_elements),
-        stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"), group=group)
+        stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"), group=group,
+        lock=lock)
     if ckpt is not None:
         _restore(state, ckpt)
     elif group.is_main:

@@ -47,10 +47,11 @@ def _check_run_config(run_config: Path, config: TrainConfig, checkpoint: Path) -
                               f"(hash {config_hash(own)[:12]})")
 
 
-def _load_shipped(name: str, device: str | torch.device) -> TrainedModel:
+def _load_shipped(name: str, device: str | torch.device,
+                  directory: Path | None = None) -> TrainedModel:
     from rollflow.training.shipped import load_shipped_tensors, shipped_parts
 
-    meta, tensors = load_shipped_tensors(name)
+    meta, tensors = load_shipped_tensors(name, directory)
     config, stats, grid, step = shipped_parts(meta)
     network = build_network(config.net, config.num_frames)
     try:
@@ -72,6 +73,14 @@ def load_trained(path: str | Path, *, use_ema: bool = True, ema_decay: float | N
     if isinstance(path, str) and not Path(path).exists() and "/" not in path:
         return _load_shipped(path, device)
     path = Path(path)
+    if path.suffix == ".safetensors" and path.is_file():    # the tensors of a checkpoint or
+        meta = path.with_suffix(".json")                     # a shipped model: use its JSON
+        if not meta.is_file():
+            raise CheckpointError(f"{path}: a tensor file without its {meta.name}; give the "
+                                  f"run directory or the checkpoint's .json")
+        if json.loads(meta.read_text()).get("format") == "rollflow-model":
+            return _load_shipped(path.stem, device, directory=path.parent)
+        path = meta
     run_config = None
     if path.is_dir():
         found = latest_checkpoint(path)

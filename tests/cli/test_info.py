@@ -60,3 +60,16 @@ def test_info_one_line_errors(tmp_path, capsys, tiny_spec):
         err = capsys.readouterr().err
         assert code == 2 and err.count("\n") == 1, err
         assert err.startswith("rollflow info: error: ") and message in err
+
+
+def test_info_names_the_stored_dtype(tmp_path, capsys):
+    """Bug (issue 15): `info` called float16 and float64 stores "float32"."""
+    spec = FlowSpec(simulation_size=32, output_size=16, num_frames=4, num_samples=1,
+                    warmup_time=0.0)
+    values = np.random.default_rng(0).standard_normal((1, 4, 16, 16))
+    for dtype in ("float64", "float16"):
+        ds = trajectories_to_dataset(values, spec)
+        ds["vorticity"] = ds.vorticity.astype(dtype)
+        save_dataset(ds, tmp_path / f"{dtype}.zarr")
+        assert main(["info", str(tmp_path / f"{dtype}.zarr")]) == 0
+        assert f"{dtype} vorticity" in capsys.readouterr().out

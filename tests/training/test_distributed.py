@@ -193,3 +193,18 @@ def test_shards_partition_the_batch():
     shards = [ProcessGroup(rank=r, world=4).shard(8) for r in range(4)]
     assert shards == [Shard(0, 2, 8), Shard(2, 4, 8), Shard(4, 6, 8), Shard(6, 8, 8)]
     assert ProcessGroup().shard(8) is None and ProcessGroup().rows(8) is None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only refusal")
+def test_cuda_on_a_cpu_machine_is_one_line_before_spawning(store, tmp_path, capsys):
+    """Bug (issue 15): `--nproc 2` with device = "cuda" on a CPU machine printed 82 lines
+    and three tracebacks (one per process); the device is checked before spawning."""
+    config = tmp_path / "cuda.toml"
+    config.write_text(CONFIG.format(total=2, workers=0, precision="float32")
+                      .replace('device = "cpu"', 'device = "cuda"'))
+    code = main(["train", str(config), "--data", str(store), "--out", str(tmp_path / "run"),
+                 "--nproc", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["rollflow train: error: runtime.device = 'cuda' but no CUDA "
+                                 "device is available"]
+    assert not (tmp_path / "run").exists()

@@ -225,3 +225,24 @@ def test_group_augmentation_needs_the_y_shift_on_the_grid(tmp_path):
     translations = _augmented_config().replace(
         data=DataConfig(num_validation_samples=1, augment="translations"))
     assert next(train(translations, store, tmp_path / "ok"))["kind"] == "start"
+
+
+def test_a_batch_larger_than_the_training_windows_is_refused(tmp_path):
+    """Bug (issue 15): a batch larger than the training set repeated the same windows
+    without a word."""
+    store = write_store(tmp_path / "short.zarr", travelling_waves(2, 4, 16))   # 2 windows
+    with pytest.raises(DataError, match="batch_size = 4 exceeds the 2 training windows"):
+        train(tiny_config("rolling"), store, tmp_path / "run")
+
+
+def test_one_writer_per_run_directory(store, tmp_path):
+    """Issue 15: two trainings writing one run directory interleaved their checkpoints; the
+    second is refused while the first runs, and the directory is free once it ends."""
+    from rollflow.errors import StoreError
+
+    first = train(tiny_config("rolling"), store, tmp_path / "run")
+    assert next(first)["kind"] == "start"
+    with pytest.raises(StoreError, match=r"being written by another process \(PID"):
+        train(tiny_config("rolling"), store, tmp_path / "run", resume=True)
+    list(first)
+    assert next(train(tiny_config("rolling"), store, tmp_path / "run", resume=True))["step"] == 12

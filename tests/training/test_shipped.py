@@ -79,3 +79,36 @@ def test_checkpoint_of_another_config_in_a_run_dir_is_refused(store, run_dir, tm
     with pytest.raises(CheckpointError, match="different config"):
         load_trained(run_dir)
     assert json.loads((other / "config.json").read_text())["seed"] == 11
+
+
+def test_a_tensor_file_given_as_model_loads_its_checkpoint_or_card(run_dir, weights_dir):
+    """Bug (issue 15): a checkpoint's .safetensors given as MODEL got a misleading
+    "unreadable metadata"; it now loads the checkpoint it belongs to (or the shipped card)."""
+    from rollflow.training import latest_checkpoint
+
+    tensors = latest_checkpoint(run_dir).with_suffix(".safetensors")
+    by_tensors, by_run = load_trained(tensors), load_trained(run_dir)
+    assert by_tensors.step == by_run.step
+    torch.testing.assert_close(_outputs(by_tensors), _outputs(by_run), rtol=0, atol=0)
+    shipped.export_model(run_dir, "tiny", directory=weights_dir)
+    assert load_trained(weights_dir / "tiny.safetensors").step == by_run.step
+    lonely = tensors.parent.parent / "lonely.safetensors"
+    lonely.write_bytes(tensors.read_bytes())
+    with pytest.raises(CheckpointError, match="without its lonely.json"):
+        load_trained(lonely)
+
+
+def test_newer_formats_are_one_line(run_dir, weights_dir):
+    from rollflow.training import latest_checkpoint, load_checkpoint
+
+    meta_path = latest_checkpoint(run_dir)
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "version": 99}))
+    with pytest.raises(CheckpointError, match="newer rollflow.*version 99.*upgrade") as err:
+        load_checkpoint(meta_path)
+    assert "\n" not in str(err.value)
+    meta_path.write_text(json.dumps(meta))
+    card = shipped.export_model(run_dir, "tiny", directory=weights_dir)
+    card.write_text(json.dumps({**json.loads(card.read_text()), "version": 7}))
+    with pytest.raises(CheckpointError, match="newer rollflow.*version 7"):
+        shipped.read_model_card("tiny", weights_dir)
