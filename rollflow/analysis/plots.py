@@ -274,9 +274,19 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
-    """Write `fig` as a PNG with the Agg renderer (creating parent folders); returns path."""
+    """Write `fig` as a PNG with the Agg renderer (creating parent folders); returns path.
+
+    The PNG is written to a hidden temporary name and renamed into place, so a failed
+    write (a full disk) leaves no empty or partial file at `path`."""
+    import os
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, format="png")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 

@@ -62,8 +62,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 2 user error, 130 interrupted by
-    Ctrl-C, 143 by SIGTERM — both keep finished work)."""
+    """Entry point; returns the process exit code (0 ok, 2 an error the user can fix —
+    bad input, an unreadable or unwritable path, a full disk —, 130 interrupted by Ctrl-C,
+    143 by SIGTERM — both keep finished work; 1 is left to bugs, with their traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -75,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {err.filename}" if getattr(err, "filename", None) else ""
         print(f"rollflow {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
-    except OSError as err:   # e.g. ENOSPC: a full disk (finished work stays consistent)
+    except OSError as err:   # e.g. ENOSPC, EROFS: finished work stays consistent
         where = f": {err.filename}" if getattr(err, "filename", None) else ""
         print(f"rollflow {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
-        return 1
+        return 2
     except KeyboardInterrupt as err:
         how = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
         print(f"rollflow {args.command}: {how}; finished work is kept, "

@@ -104,3 +104,24 @@ def test_pareto_draws_solvers_as_a_line_ensembles_as_curves_and_models_as_points
     _saved(fig, tmp_path, "pareto")
     with pytest.raises(DataError, match="cost"):
         plot_pareto(points.drop_vars("cost"))
+
+
+def test_a_failed_figure_write_leaves_no_file(tmp_path, monkeypatch):
+    """Bug (issue 15): a full disk left a 0-byte figure behind."""
+    import errno
+
+    import matplotlib.figure
+
+    from rollflow.analysis import save_figure
+
+    fig = matplotlib.figure.Figure()
+    fig.add_subplot().plot([0, 1])
+
+    def full(self, fname, **kwargs):
+        open(fname, "wb").close()                      # the file exists, empty, then …
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    with pytest.raises(OSError):
+        save_figure(fig, tmp_path / "out.png")
+    assert list(tmp_path.iterdir()) == []

@@ -177,7 +177,8 @@ def test_sigterm_keeps_finished_batches_and_exits_143(tmp_path, config, monkeypa
 
 
 def test_full_disk_is_one_line(tmp_path, config, fake, monkeypatch, capsys):
-    """Bug: ENOSPC during `simulate` ended in a raw OSError traceback."""
+    """Bug: ENOSPC during `simulate` ended in a raw OSError traceback; then it exited 1
+    where the docs say 2 (issue 15): one exit status per kind of failure."""
     import errno
 
     from rollflow.store import completed_samples
@@ -196,7 +197,7 @@ def test_full_disk_is_one_line(tmp_path, config, fake, monkeypatch, capsys):
     out = tmp_path / "run.zarr"
     code = main(["simulate", str(config), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and len(err) == 1
+    assert code == 2 and len(err) == 1
     assert err[0] == f"rollflow simulate: error: No space left on device: {out}"
     assert completed_samples(out).tolist() == [True, True, False]   # the store stays consistent
 
