@@ -49,6 +49,9 @@ def add_parser(subparsers) -> None:
                              "avx512_bf16/AMX; elsewhere float32 is used, with a notice)")
     parser.add_argument("--channels-last", action="store_true",
                         help="NHWC memory order for the network (see docs/performance.md)")
+    parser.add_argument("--symmetry-members", action="store_true",
+                        help="member m forecasts g_m·ω of a symmetry g_m of the flow and maps "
+                             "back (an ensemble from symmetries; member 0 is the plain one)")
     parser.add_argument("--raw-weights", action="store_true",
                         help="use the raw instead of the EMA weights")
     parser.add_argument("--overwrite", action="store_true",
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                                 batch_size=args.batch_size,
                                 steps_per_shift=args.steps_per_shift,
                                 precision="bfloat16" if args.bf16 else "float32",
-                                channels_last=args.channels_last)
+                                channels_last=args.channels_last,
+                                symmetry_members=args.symmetry_members)
     bar = tqdm(total=0, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
                file=sys.stderr, dynamic_ncols=True)
 

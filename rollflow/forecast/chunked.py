@@ -33,7 +33,7 @@ __all__ = ["ForecastRun", "forecast_to_store", "pending_batch_starts", "RESUME_A
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
-                "forecast_batch_size", "forecast_precision")
+                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members")
 """Attrs that must match for an existing store to be resumed (plus the caller's extras)."""
 
 
@@ -104,7 +104,7 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
 
 def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, overwrite,
                        progress, on_start, warn) -> ForecastRun:
-    plan = plan_forecast(model, truth, settings, warn=warn)
+    plan = plan_forecast(model, truth, settings, warn=warn, attrs=attrs)
     extra = dict(extra_attrs or {})
     template = _template(plan, settings, spec_attrs(truth, attrs), extra)
     resumed = store.create_sample_store(path, template, match_attrs=RESUME_ATTRS + tuple(extra),

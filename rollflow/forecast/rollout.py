@@ -26,6 +26,7 @@ from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, T
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
 from rollflow.errors import DataError, RollflowError
 from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
+from rollflow.forecast.symmetric import map_members, member_elements
 
 __all__ = ["ForecastModel", "ForecastSettings", "forecast", "forecast_dataset", "timing_attrs",
            "context_indices"]
@@ -56,6 +57,8 @@ class ForecastSettings:
         precision: "float32" or "bfloat16" network calls (`rollflow.forecast.speed`;
             bf16 only where the CPU has it natively, else float32 with a warning).
         channels_last: NHWC memory order for the network's weights and inputs.
+        symmetry_members: member m forecasts g_m·ω and maps back (`forecast.symmetric`):
+            an ensemble from the flow's symmetries (needs the truth's forcing wavenumber).
     """
 
     init_index: int
@@ -67,6 +70,7 @@ class ForecastSettings:
     eta: float | None = None
     precision: str = "float32"
     channels_last: bool = False
+    symmetry_members: bool = False
 
     def __post_init__(self) -> None:
         for name in ("num_frames", "num_members", "batch_size"):
@@ -122,6 +126,8 @@ class ForecastPlan:
     device: torch.device
     sampler: Any
     precision: str = "float32"    # what the calls ran in (bf16 falls back without hardware)
+    elements: list | None = None  # per-member symmetry elements (symmetry_members)
+    forcing_wavenumber: int | None = None
 
 
 def _warn(message: str) -> None:
@@ -131,7 +137,8 @@ def _warn(message: str) -> None:
 
 
 def plan_forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
-                  warn: Callable[[str], None] | None = None) -> ForecastPlan:
+                  warn: Callable[[str], None] | None = None,
+                  attrs: Mapping[str, Any] | None = None) -> ForecastPlan:
     """Check the truth and settings and build the sampler (DataError on bad input); `warn`
     receives one-line notices (bf16 unavailable; default: a RuntimeWarning)."""
     _check_truth(truth)
@@ -147,8 +154,15 @@ def plan_forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastS
                                channels_last=settings.channels_last)
     network = fast_network(model.network, options, warn=warn or _warn)
     precision = network.options.precision if isinstance(network, FastNetwork) else "float32"
+    elements, kf = None, None
+    if settings.symmetry_members:
+        kf = spec_attrs(truth, attrs).get(SPEC_ATTR_PREFIX + "forcing_wavenumber")
+        if kf is None:
+            raise DataError("symmetry members need the truth's forcing wavenumber "
+                            "(its flow_forcing_wavenumber attr)")
+        elements = member_elements(settings.num_members, truth.sizes[X], int(kf), settings.seed)
     return ForecastPlan(truth, config, stride, indices, device, make_sampler(config, network),
-                        precision)
+                        precision, elements, None if kf is None else int(kf))
 
 
 def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
@@ -164,11 +178,15 @@ def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettin
         names = block[SAMPLE].values[bad].tolist()
         raise DataError(f"sample(s) {names} have non-finite values in their context frames "
                         f"(time indices {plan.indices}); nothing forecast for them")
-    context = torch.as_tensor(values, device=plan.device)
-    context = expand_members(model.normalise(context), settings.num_members)
+    context = expand_members(torch.as_tensor(values, device=plan.device), settings.num_members)
+    if plan.elements:
+        context = map_members(context, plan.elements, plan.forcing_wavenumber)
     generator = torch.Generator(device=plan.device).manual_seed(settings.seed + first)
-    frames = plan.sampler(context, settings.num_frames, generator=generator)
-    frames = split_members(model.denormalise(frames), settings.num_members)
+    frames = model.denormalise(plan.sampler(model.normalise(context), settings.num_frames,
+                                            generator=generator))
+    if plan.elements:
+        frames = map_members(frames, plan.elements, plan.forcing_wavenumber, back=True)
+    frames = split_members(frames, settings.num_members)
     out = frames.float().cpu().numpy()
     if not np.isfinite(out).all():
         names = block[SAMPLE].values[~np.isfinite(out).all(axis=(1, 2, 3, 4))].tolist()
@@ -209,7 +227,7 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
         forecast), and `forecast_seconds_per_time_unit`: wall seconds per simulated t.u.
         per trajectory (one member of one sample), comparable with the solvers'.
     """
-    plan = plan_forecast(model, truth, settings, warn=warn)
+    plan = plan_forecast(model, truth, settings, warn=warn, attrs=attrs)
     outputs, calls, start = [], 0, _time.perf_counter()
     for first in range(0, plan.truth.sizes[SAMPLE], settings.batch_size):
         values, batch_calls = run_batch(model, plan, settings, first)
@@ -273,6 +291,7 @@ def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any
         "forecast_frame_stride": stride, "forecast_seed": settings.seed,
         "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
         "forecast_channels_last": int(settings.channels_last),
+        "forecast_symmetry_members": int(settings.symmetry_members),
     })
     da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
                       coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})

@@ -106,3 +106,47 @@ def test_same_seed_same_forecast_and_members_differ():
     assert not np.allclose(a[:, 0], a[:, 1])
     c = forecast(model, _truth(), dataclasses.replace(settings, seed=8))["vorticity"].values
     assert not np.allclose(a, c)
+
+
+class Tilted(torch.nn.Module):
+    """Persistence plus a fixed pattern that no symmetry maps to itself: not equivariant."""
+
+    def __init__(self, num_context: int):
+        super().__init__()
+        self.num_context = num_context
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+        n = 8
+        i = torch.arange(n, dtype=torch.float32)
+        self.register_buffer("pattern", 0.1 * (i[:, None] + 0.3 * i[None, :] ** 2))
+
+    def forward(self, x, log_snr, is_context):
+        last = x[:, self.num_context - 1: self.num_context]
+        return (last + self.pattern).expand_as(x)
+
+
+def test_symmetry_members_map_back_exactly_for_an_equivariant_model():
+    """Member m forecasts g_m·ω and maps back with g_m⁻¹. Persistence commutes with every
+    g, so each member equals the plain forecast (to the float32 rounding of (ω − μ)/σ
+    then back: |Δ| ≤ 4·eps32·(|ω| + |μ|) ≲ 1e-5 here); a model with a built-in asymmetry
+    gives members that differ — the ensemble the symmetries provide."""
+    truth = _truth()
+    attrs = {"flow_save_interval": 0.2, "flow_forcing_wavenumber": 1}      # 8 % (2·1) = 0
+    settings = dict(init_index=2, num_frames=4, num_members=5, batch_size=2)
+    model = _model("deterministic")
+    plain = forecast(model, truth, ForecastSettings(**settings), attrs=attrs).vorticity
+    sym = forecast(model, truth, ForecastSettings(**settings, symmetry_members=True),
+                   attrs=attrs)
+    assert sym.attrs["forecast_symmetry_members"] == 1
+    np.testing.assert_allclose(sym.vorticity.values, plain.values, rtol=0, atol=1e-5)
+    tilted = types.SimpleNamespace(**{**vars(model), "network": Tilted(2).eval()})
+    members = forecast(tilted, truth, ForecastSettings(**settings, symmetry_members=True),
+                       attrs=attrs).vorticity
+    spread = float(members.std("member").mean())
+    assert spread > 0.01
+    np.testing.assert_allclose(members.isel(member=0).values,
+                               forecast(tilted, truth, ForecastSettings(**settings),
+                                        attrs=attrs).vorticity.isel(member=0).values,
+                               rtol=0, atol=1e-5)             # member 0 is the identity
+    with pytest.raises(DataError, match="forcing wavenumber"):
+        forecast(model, truth, ForecastSettings(**settings, symmetry_members=True),
+                 attrs={"flow_save_interval": 0.2})
