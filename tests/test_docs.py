@@ -33,7 +33,7 @@ def test_python_snippets_in_readme_and_docs_run(tmp_path, monkeypatch, capsys):
     tiny versions of the demo's outputs (outputs/demo/test.zarr, forecast.zarr)."""
     import numpy as np
 
-    from rollflow.reference import persistence_forecast
+    from rollflow.baselines import persistence_forecast
     from rollflow.specs import FlowSpec
     from rollflow.store import save_dataset, trajectories_to_dataset
 

@@ -165,7 +165,7 @@ def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
 
 def stage_solvers(plan: dict, paths: Paths) -> None:
     from rollflow.conventions import VORTICITY
-    from rollflow.reference import persistence_forecast
+    from rollflow.baselines import persistence_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
 
     fc = plan["forecast"]

@@ -9,6 +9,7 @@ Stages (each skipped when its output exists; training resumes from its last chec
   train     the teacher (x4.toml `teacher`), scored on validation at the learning-curve
             steps; at the end every kept EMA is scored and the best T0.8 chosen
   distill   K 4 → 2 → 1 students (rollflow distill's library path), EMA chosen likewise
+  select    symmetry-member ensembles on or off, chosen on validation for each final run
   forecast  test forecasts of the final models and today's shipped ones, then the solvers
             and persistence from the same states, back to back (costs side by side)
   evaluate  scores of every forecast (M-member subsets for the ensemble curves)
@@ -26,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-STAGES = ("data", "train", "distill", "forecast", "evaluate", "report")
+STAGES = ("data", "train", "distill", "select", "forecast", "evaluate", "report")
 
 
 def say(text: str) -> None:
@@ -52,7 +53,8 @@ def data(plan: dict, out: Path, store: Path) -> None:
                                   source_name=str(source)), segments)
 
 
-def skill_of(model, truth_path: Path, settings: dict, members: int | None = None) -> dict:
+def skill_of(model, truth_path: Path, settings: dict, members: int | None = None,
+             symmetry_members: bool = False) -> dict:
     """Validation (or test) T of a model: ensemble mean and single member, t.u."""
     from rollflow.analysis.skill import headline_skill
     from rollflow.forecast import ForecastSettings, forecast
@@ -62,8 +64,8 @@ def skill_of(model, truth_path: Path, settings: dict, members: int | None = None
     stride = model.config.data.frame_stride
     fc = forecast(model, truth.vorticity.load(), ForecastSettings(
         init_index=settings["init_index"], num_frames=settings["frames"] // stride,
-        num_members=members or settings["members"], batch_size=settings["batch_size"]),
-        attrs=truth.attrs)
+        num_members=members or settings["members"], batch_size=settings["batch_size"],
+        symmetry_members=symmetry_members), attrs=truth.attrs)
     skill = headline_skill(fc.vorticity, truth.vorticity, num_resamples=200).compute()
     read = lambda key: {str(t): float(v) for t, v in zip(
         skill.threshold.values, skill[f"decorrelation_{key}_estimate"].values)}
@@ -135,6 +137,25 @@ def distill(plan: dict, out: Path, store: Path) -> None:
         teacher_dir = student_dir
 
 
+def select(plan: dict, out: Path, store: Path) -> None:
+    """Symmetry members on or off, 8 members, on validation (ensemble-mean T0.8)."""
+    from rollflow.training import load_trained
+
+    for run in ("teacher", "student_k2", "student_k1"):
+        path = out / run / "sampling_choice.json"
+        if path.exists() or not (out / run / "ema_choice.json").exists():
+            continue
+        model = load_trained(out / run, ema_decay=choose_ema(out / run, plan, store)["chosen"])
+        scores = {str(flag): skill_of(model, store / "validation.zarr", plan["validation"],
+                                      members=8, symmetry_members=flag)
+                  for flag in (False, True)}
+        best = max(scores, key=lambda f: scores[f]["T_mean"]["0.8"])
+        path.write_text(json.dumps({"symmetry_members": best == "True", "validation": scores},
+                                   indent=1))
+        say(f"{run}: symmetry members {best} (T0.8 "
+            f"{scores['False']['T_mean']['0.8']:.2f} off, {scores['True']['T_mean']['0.8']:.2f} on)")
+
+
 def main(argv: list[str] | None = None) -> int:
     from rollflow.configio import load_toml
 
@@ -155,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                 train_teacher(plan, args.out, args.data)
             elif stage == "distill":
                 distill(plan, args.out, args.data)
+            elif stage == "select":
+                select(plan, args.out, args.data)
             elif stage in ("forecast", "evaluate", "report"):
                 from x4_test import run_stage
 

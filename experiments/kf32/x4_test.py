@@ -23,6 +23,11 @@ def _chosen(out: Path, name: str) -> float | None:
     return json.loads(path.read_text())["chosen"] if path.exists() else None
 
 
+def _symmetric(out: Path, name: str) -> bool:
+    path = out / name / "sampling_choice.json"
+    return json.loads(path.read_text())["symmetry_members"] if path.exists() else False
+
+
 def forecasters(plan: dict, out: Path) -> dict:
     runs = [n for n in ("teacher", "student_k2", "student_k1") if (out / n).exists()]
     table = {}
@@ -41,7 +46,7 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
     import torch
 
     from rollflow.forecast import ForecastSettings, forecast_to_store
-    from rollflow.reference import persistence_forecast, solver_forecast
+    from rollflow.baselines import persistence_forecast, solver_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
     from rollflow.training import load_trained
 
@@ -52,34 +57,36 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name, (model_ref, members, precision) in forecasters(plan, out).items():
         path = target / f"{name}.zarr"
-        if (path / ".done").exists():
+        done = path.with_suffix(".done")
+        if done.exists():
             continue
         ref = str(out / model_ref) if (out / model_ref).exists() else model_ref
         model = load_trained(ref, ema_decay=_chosen(out, model_ref))
         settings = ForecastSettings(
             init_index=fc["init_index"], num_frames=fc["frames"] // model.config.data.frame_stride,
             num_members=members, seed=fc["seed"], batch_size=fc["batch_size"],
-            precision=precision)
+            precision=precision, symmetry_members=members > 1 and _symmetric(out, model_ref))
         say(f"forecast {name}: {members} members, {precision}")
         forecast_to_store(model, truth.vorticity, settings, path, attrs=truth.attrs,
                           extra_attrs={"forecast_run_dir": ref,
                                        "forecast_checkpoint_step": model.step},
                           overwrite=True)
-        (path / ".done").touch()
+        done.touch()
     spec = read_spec(test)
     values = truth.vorticity.load()
     path = target / "persistence.zarr"
     if not path.exists():
         result = persistence_forecast(values, init_index=fc["init_index"],
-                                      num_frames=fc["frames"], save_interval=spec.save_interval)
-        result.attrs.update(spec.to_attrs())
+                                      num_frames=fc["frames"], save_interval=spec.save_interval,
+                                      source_attrs=truth.attrs)
         save_dataset(result, path)
     for size in plan["solvers"]:
         path = target / f"solver_{size}.zarr"
         if not path.exists():
             say(f"forecast: jax-cfd {size}² from the same states")
             save_dataset(solver_forecast(values, spec, init_index=fc["init_index"],
-                                         num_frames=fc["frames"], simulation_size=size), path)
+                                         num_frames=fc["frames"], simulation_size=size,
+                                         source_attrs=truth.attrs), path)
 
 
 def evaluate_stage(plan: dict, out: Path, store: Path) -> None:

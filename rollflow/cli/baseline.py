@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rollflow.conventions import SAMPLE, TIME, VORTICITY, X
     from rollflow.errors import DataError
-    from rollflow.reference import solver_forecast
+    from rollflow.baselines import solver_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
 
     from rollflow.store import check_not_input
@@ -94,9 +94,8 @@ def run(args: argparse.Namespace) -> int:
                   dynamic_ncols=True) as bar:
             result = solver_forecast(vorticity, spec, init_index=args.init_index,
                                      num_frames=args.frames, simulation_size=resolution,
-                                     frame_stride=args.frame_stride, progress=bar.update)
-        result.attrs.update({k: v for k, v in truth.attrs.items()
-                             if k.startswith("segments_")})   # the truth it started from
+                                     frame_stride=args.frame_stride, progress=bar.update,
+                                     source_attrs=truth.attrs)
         save_dataset(result, path, overwrite=args.overwrite)
         print(f"wrote {path}: solver {resolution}², {vorticity.sizes[SAMPLE]} samples × "
               f"{args.frames} frames; {result.attrs['forecast_seconds_per_time_unit']:.3f} s "

@@ -3,7 +3,7 @@
 Stages (each resumes if interrupted; finished stores are reused): test trajectories
 (`rollflow.generate`) → an ensemble forecast with the shipped model (`rollflow.forecast`,
 kept as DIR/forecast.zarr so `rollflow evaluate`/`plot` can be rerun) → the jax-cfd solver
-at 32² and 64² from the same states (`rollflow.reference`, DIR/solver_<R>.zarr) → scores
+at 32² and 64² from the same states (`rollflow.baselines`, DIR/solver_<R>.zarr) → scores
 and figures (`rollflow.analysis`). `--train` first simulates training data and trains a
 model from the config's [train] section (DIR/run), and forecasts with it instead. Before
 each long stage the demo prints a time estimate. The config is `experiments/demo.toml`.
@@ -189,7 +189,7 @@ def _forecast(model_ref: Any, plan: ForecastPlan, out: Path) -> Any:
 
 def _solvers(config: DemoConfig, forecast_da: Any, out: Path) -> dict[str, Any]:
     from rollflow.conventions import LEAD_TIME, VORTICITY
-    from rollflow.reference import solver_forecast
+    from rollflow.baselines import solver_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
 
     truth = open_trajectories(out / "test.zarr")[VORTICITY].load()
@@ -205,7 +205,8 @@ def _solvers(config: DemoConfig, forecast_da: Any, out: Path) -> dict[str, Any]:
             estimate = SOLVER_SECONDS_PER_TU_128 * (size / 128) ** 2 * duration + 5.0
             _say(f"solver {size}² from the same states (≈ {estimate:.0f} s)")
             save_dataset(solver_forecast(truth, spec, init_index=init, num_frames=frames,
-                                         simulation_size=size, frame_stride=stride), path)
+                                         simulation_size=size, frame_stride=stride,
+                                         source_attrs=spec.to_attrs()), path)
         results[f"solver {size}²"] = open_trajectories(path, validate=False)[VORTICITY].load()
     return results
 

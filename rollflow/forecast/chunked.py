@@ -25,7 +25,7 @@ import xarray as xr
 from rollflow import store
 from rollflow.conventions import SAMPLE, VORTICITY, X, Y
 from rollflow.forecast.rollout import (ForecastModel, ForecastPlan, ForecastSettings,
-                                       forecast_dataset, plan_forecast, run_batch, spec_attrs,
+                                       forecast_dataset, plan_forecast, run_batch,
                                        timing_attrs)
 
 __all__ = ["ForecastRun", "forecast_to_store", "pending_batch_starts", "RESUME_ATTRS"]
@@ -61,13 +61,13 @@ def pending_batch_starts(done: np.ndarray, batch_size: int) -> list[int]:
             if not done[first:first + batch_size].all()]
 
 
-def _template(plan: ForecastPlan, settings: ForecastSettings, spec_attrs: dict[str, Any],
+def _template(plan: ForecastPlan, settings: ForecastSettings, attrs: Mapping[str, Any],
               extra_attrs: Mapping[str, Any]) -> xr.Dataset:
     n = plan.truth.sizes
     shape = (n[SAMPLE], settings.num_members, settings.num_frames, n[X], n[Y])
     lazy = da.full(shape, np.nan, dtype=np.float32,
                    chunks=(1, 1, settings.num_frames, n[X], n[Y]))
-    ds = forecast_dataset(lazy, plan.truth, spec_attrs, settings, plan.config, plan.stride,
+    ds = forecast_dataset(lazy, plan.truth, attrs, settings, plan.config, plan.stride,
                           precision=plan.precision)
     ds.attrs.update(extra_attrs)
     return ds
@@ -106,7 +106,7 @@ def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, over
                        progress, on_start, warn) -> ForecastRun:
     plan = plan_forecast(model, truth, settings, warn=warn, attrs=attrs)
     extra = dict(extra_attrs or {})
-    template = _template(plan, settings, spec_attrs(truth, attrs), extra)
+    template = _template(plan, settings, truth.attrs if attrs is None else attrs, extra)
     resumed = store.create_sample_store(path, template, match_attrs=RESUME_ATTRS + tuple(extra),
                                         overwrite=overwrite)
     starts = pending_batch_starts(store.completed_samples(path), settings.batch_size)

@@ -27,6 +27,8 @@ from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, sp
 from rollflow.errors import DataError, RollflowError
 from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
 from rollflow.forecast.symmetric import map_members, member_elements
+from rollflow.store.forecasts import forecast_dataset as store_forecast_dataset
+from rollflow.store.forecasts import truth_attrs
 
 __all__ = ["ForecastModel", "ForecastSettings", "forecast", "forecast_dataset", "timing_attrs",
            "context_indices"]
@@ -197,10 +199,8 @@ def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettin
 
 
 def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The `flow_*` (FlowSpec) and `segments_*` entries of `attrs`, or of the truth's own
-    attrs: what identifies the truth a forecast started from (`specs.check_same_truth`)."""
-    return {k: v for k, v in (truth.attrs if attrs is None else attrs).items()
-            if k.startswith(SPEC_ATTR_PREFIX) or k.startswith("segments_")}
+    """The identifying entries (`flow_*`, `segments_*`) of `attrs`, or of the truth's own."""
+    return truth_attrs(truth.attrs if attrs is None else attrs)
 
 
 def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings, *,
@@ -237,8 +237,8 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
             progress(settings.num_frames)
     seconds = _time.perf_counter() - start
     values = np.concatenate(outputs)
-    ds = forecast_dataset(values, plan.truth, spec_attrs(truth, attrs), settings,
-                          plan.config, plan.stride, precision=plan.precision)
+    ds = forecast_dataset(values, plan.truth, truth.attrs if attrs is None else attrs,
+                          settings, plan.config, plan.stride, precision=plan.precision)
     ds.attrs.update(timing_attrs(ds, settings, calls=calls, num_batches=len(outputs),
                                  seconds=seconds, num_samples_timed=values.shape[0]))
     return ds
@@ -264,35 +264,18 @@ def timing_attrs(ds: xr.Dataset, settings: ForecastSettings, *, calls: int,
             "forecast_num_members": settings.num_members}
 
 
-def forecast_dataset(values: Any, truth: xr.DataArray, spec_attrs: dict[str, Any],
+def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] | None,
                      settings: ForecastSettings, config: DiffusionConfig,
                      stride: int, *, precision: str = "float32") -> xr.Dataset:
-    """The forecast Dataset around `values` (sample, member, time, x, y), numpy or dask,
-    with coords and the settings' attrs (timings are added by the caller)."""
-    times = truth[TIME].values
-    dt = float(times[1] - times[0]) if times.size > 1 else float(
-        truth.attrs.get("flow_save_interval", 1.0))
-    lead = np.arange(1, settings.num_frames + 1) * stride * dt
-    t0 = float(times[settings.init_index])
-    coords = {SAMPLE: truth[SAMPLE].values, MEMBER: np.arange(settings.num_members),
-              TIME: (TIME, t0 + lead, dict(truth[TIME].attrs)),
-              LEAD_TIME: (TIME, lead, {"long_name": "time since forecast initialisation",
-                                       "units": "t.u."}),
-              X: truth[X], Y: truth[Y]}
-    coords.update({name: (SAMPLE, coord.values, dict(coord.attrs))       # e.g. trajectory
-                   for name, coord in truth.coords.items()
-                   if coord.dims == (SAMPLE,) and name != SAMPLE})
-    attrs = dict(spec_attrs)
-    attrs.update({
+    """The forecast Dataset around `values` (sample, member, time, x, y), numpy or dask:
+    the one builder (`rollflow.store.forecast_dataset`) with the truth store's `attrs`
+    (None: the DataArray's own) and this model's sampler settings (timings are added by
+    the caller)."""
+    return store_forecast_dataset(values, truth, init_index=settings.init_index,
+                                  frame_stride=stride, source_attrs=attrs, attrs={
         "forecast_mode": config.mode, "forecast_num_context": config.num_context,
         "forecast_window_size": config.window_size, "forecast_eta": config.eta,
-        "forecast_steps_per_shift": config.steps_per_shift,
-        "forecast_init_index": settings.init_index, "forecast_init_time": t0,
-        "forecast_frame_stride": stride, "forecast_seed": settings.seed,
+        "forecast_steps_per_shift": config.steps_per_shift, "forecast_seed": settings.seed,
         "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
         "forecast_channels_last": int(settings.channels_last),
-        "forecast_symmetry_members": int(settings.symmetry_members),
-    })
-    da = xr.DataArray(values.astype(np.float32), dims=(SAMPLE, MEMBER, TIME, X, Y),
-                      coords=coords, attrs={"long_name": "vorticity", "units": "1/t.u."})
-    return xr.Dataset({VORTICITY: da}, attrs=attrs)
+        "forecast_symmetry_members": int(settings.symmetry_members)})

@@ -3,7 +3,7 @@
 import numpy as np
 
 from rollflow.cli import main
-from rollflow.reference import persistence_forecast
+from rollflow.baselines import persistence_forecast
 from rollflow.specs import FlowSpec
 from rollflow.store import save_dataset, trajectories_to_dataset
 

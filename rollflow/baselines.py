@@ -1,25 +1,29 @@
-"""Numerical-solver reference forecasts (METHOD.md §4): jax-cfd at the data resolution
-and at finer grids, started from the same (downsampled) initial state as the model.
+"""Solver baselines (METHOD.md §4): jax-cfd at the data resolution and at finer grids,
+started from the same (downsampled) initial state as the model, and persistence.
 
 The initial state is the truth frame at `init_index` on the output grid n; for a finer
 solver grid N it is spectrally zero-padded (no information is added). Frames are saved
 on the output grid, so the result has exactly the layout of `rollflow.forecast.forecast`
-(dims sample, member, time, x, y with one member and a `lead_time` coordinate) and is
-scored by the same code.
+(dims sample, member, time, x, y with one member and a `lead_time` coordinate, built by
+`rollflow.store.forecast_dataset`, the builder model forecasts use too) and is scored by
+the same code. `source_attrs` (the truth store's attrs) carry the truth's identity
+(`flow_*`, `segments_*`) into the forecast.
 """
 
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from rollflow import solver
-from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X, Y
+from rollflow.conventions import SAMPLE, SPEC_ATTR_PREFIX, TIME, X, Y
 from rollflow.errors import DataError
 from rollflow.specs import FlowSpec
+from rollflow.store.forecasts import forecast_dataset
 
 __all__ = ["spectral_upsample", "solver_forecast", "persistence_forecast"]
 
@@ -45,7 +49,8 @@ def spectral_upsample(field: np.ndarray, size: int) -> np.ndarray:
 
 def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num_frames: int,
                     simulation_size: int, frame_stride: int = 1,
-                    progress: Callable[[int], object] | None = None) -> xr.Dataset:
+                    progress: Callable[[int], object] | None = None,
+                    source_attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Solve from truth[:, init_index] on an N = `simulation_size` grid.
 
     Args:
@@ -86,25 +91,18 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
                               progress=progress)
     seconds = _time.perf_counter() - clock
     frames = frames[:, frame_stride::frame_stride]
-    t0 = float(truth[TIME].values[init_index])
-    lead = np.arange(1, num_frames + 1) * frame_stride * spec.save_interval
-    da = xr.DataArray(frames[:, None], dims=(SAMPLE, MEMBER, TIME, X, Y),
-                      coords={SAMPLE: truth[SAMPLE].values, MEMBER: [0],
-                              TIME: (TIME, t0 + lead, dict(truth[TIME].attrs)),
-                              LEAD_TIME: (TIME, lead, {"units": "t.u."}),
-                              X: truth[X], Y: truth[Y]},
-                      attrs={"long_name": "vorticity", "units": "1/t.u."})
-    attrs = dict(spec.to_attrs())
-    attrs.update({"forecast_mode": "solver", "forecast_simulation_size": simulation_size,
-                  "forecast_init_index": init_index, "forecast_init_time": t0,
-                  "forecast_frame_stride": frame_stride,
-                  "forecast_seconds_per_time_unit":
-                      seconds / float(lead[-1]) / truth.sizes[SAMPLE]})
-    return xr.Dataset({VORTICITY: da}, attrs=attrs)
+    lead_time = num_frames * frame_stride * spec.save_interval
+    return forecast_dataset(frames[:, None], truth, init_index=init_index,
+                            frame_stride=frame_stride,
+                            source_attrs={**spec.to_attrs(), **(source_attrs or {})}, attrs={
+        "forecast_mode": "solver", "forecast_simulation_size": simulation_size,
+        "forecast_num_members": 1,
+        "forecast_seconds_per_time_unit": seconds / lead_time / truth.sizes[SAMPLE]})
 
 
 def persistence_forecast(truth: xr.DataArray, *, init_index: int, num_frames: int,
-                         frame_stride: int = 1, save_interval: float) -> xr.Dataset:
+                         frame_stride: int = 1, save_interval: float,
+                         source_attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
     """The zero-skill reference: the initial state repeated at every lead.
 
     Same layout as `solver_forecast` (sample, member = 1, time, x, y) with
@@ -116,15 +114,8 @@ def persistence_forecast(truth: xr.DataArray, *, init_index: int, num_frames: in
     truth = truth.transpose(SAMPLE, TIME, X, Y)
     start = np.asarray(truth.isel({TIME: init_index}).values, dtype=np.float32)
     frames = np.repeat(start[:, None, None], num_frames, axis=2)
-    t0 = float(truth[TIME].values[init_index])
-    lead = np.arange(1, num_frames + 1) * frame_stride * save_interval
-    da = xr.DataArray(frames, dims=(SAMPLE, MEMBER, TIME, X, Y),
-                      coords={SAMPLE: truth[SAMPLE].values, MEMBER: [0],
-                              TIME: (TIME, t0 + lead, dict(truth[TIME].attrs)),
-                              LEAD_TIME: (TIME, lead, {"units": "t.u."}),
-                              X: truth[X], Y: truth[Y]},
-                      attrs={"long_name": "vorticity", "units": "1/t.u."})
-    attrs = {"forecast_mode": "persistence", "forecast_init_index": init_index,
-             "forecast_init_time": t0, "forecast_frame_stride": frame_stride,
-             "forecast_seconds_per_time_unit": 0.0}
-    return xr.Dataset({VORTICITY: da}, attrs=attrs)
+    return forecast_dataset(frames, truth, init_index=init_index, frame_stride=frame_stride,
+                            source_attrs={SPEC_ATTR_PREFIX + "save_interval": save_interval,
+                                          **(source_attrs or {})},
+                            attrs={"forecast_mode": "persistence", "forecast_num_members": 1,
+                                   "forecast_seconds_per_time_unit": 0.0})

@@ -7,7 +7,7 @@ import xarray as xr
 
 from rollflow import solver
 from rollflow.errors import DataError
-from rollflow.reference import solver_forecast, spectral_upsample
+from rollflow.baselines import solver_forecast, spectral_upsample
 from rollflow.specs import FlowSpec
 
 
@@ -46,7 +46,7 @@ def test_same_grid_solver_reproduces_truth_and_layout():
 
 
 def test_persistence_repeats_the_initial_state():
-    from rollflow.reference import persistence_forecast
+    from rollflow.baselines import persistence_forecast
 
     values = np.random.default_rng(0).standard_normal((2, 6, 8, 8)).astype(np.float32)
     grid = np.arange(8) * 2 * np.pi / 8
@@ -59,3 +59,44 @@ def test_persistence_repeats_the_initial_state():
     np.testing.assert_array_equal(v.values[:, 0, 3], values[:, 1])
     np.testing.assert_allclose(out["lead_time"].values, [0.2, 0.4, 0.6, 0.8])
     np.testing.assert_allclose(out["time"].values, [0.4, 0.6, 0.8, 1.0])
+
+
+def test_a_solver_baseline_and_a_model_forecast_share_coords_and_spec_attrs():
+    """One builder for every forecast-format dataset (issue 17): a solver baseline and a
+    model rollout of the same states of a segment store carry identical coords (sample
+    with its trajectory label, time, lead_time, x, y) and identical truth attrs."""
+    import types
+
+    import torch
+
+    from rollflow.diffusion import DiffusionConfig
+    from rollflow.forecast import ForecastSettings, forecast
+    from rollflow.store import cut_segments, trajectories_to_dataset, truth_attrs
+
+    spec = FlowSpec(simulation_size=16, output_size=16, warmup_time=0.0, num_frames=12,
+                    num_samples=2, save_interval=0.2)
+    long = trajectories_to_dataset(solver.simulate(spec, [0, 1]), spec)
+    segments = cut_segments(long, starts=[0, 5], num_frames=7, source_name="long")
+    truth = segments.vorticity
+
+    class Last(torch.nn.Module):                 # persistence, as a deterministic model
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x, log_snr, is_context):
+            return x[:, 1:2].expand_as(x)
+
+    model = types.SimpleNamespace(
+        network=Last(), normalise=lambda v: v, denormalise=lambda v: v,
+        config=types.SimpleNamespace(data=types.SimpleNamespace(frame_stride=1),
+                                     diffusion=DiffusionConfig(mode="deterministic",
+                                                               window_size=2)))
+    settings = ForecastSettings(init_index=2, num_frames=3)
+    learned = forecast(model, truth, settings, attrs=segments.attrs)
+    solved = solver_forecast(truth, FlowSpec.from_attrs(segments.attrs), init_index=2,
+                             num_frames=3, simulation_size=16, source_attrs=segments.attrs)
+    for name in ("sample", "trajectory", "time", "lead_time", "x", "y"):
+        np.testing.assert_array_equal(learned[name].values, solved[name].values)
+    assert truth_attrs(learned.attrs) == truth_attrs(solved.attrs) == truth_attrs(segments.attrs)
+    assert learned.attrs["forecast_init_time"] == solved.attrs["forecast_init_time"]
