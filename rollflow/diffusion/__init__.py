@@ -5,7 +5,8 @@ Torch only; knows nothing about fluids or files. The backbone is injected (see `
 
 from rollflow.diffusion.config import MODES, DiffusionConfig
 from rollflow.diffusion.ensemble import expand_members, split_members
-from rollflow.diffusion.denoiser import Denoiser, Network, network_inputs, predict_from_v, v_target
+from rollflow.diffusion.denoiser import (Denoiser, Network, call_network, network_inputs,
+                                        predict_from_v, v_target)
 from rollflow.diffusion.distill import DistillationObjective, student_config
 from rollflow.diffusion.local_time import LOCAL_TIME_MODES, local_times
 from rollflow.diffusion.objective import (
@@ -20,7 +21,7 @@ from rollflow.diffusion.standard import DeterministicSampler, StandardSampler
 
 __all__ = [
     "MODES", "DiffusionConfig", "CosineSchedule", "LOCAL_TIME_MODES", "local_times",
-    "Network", "Denoiser", "network_inputs", "v_target", "predict_from_v",
+    "Network", "Denoiser", "network_inputs", "call_network", "v_target", "predict_from_v",
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights",
     "Sampler", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",

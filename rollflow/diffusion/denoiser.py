@@ -19,7 +19,8 @@ from torch import Tensor
 
 from rollflow.diffusion.schedule import CosineSchedule
 
-__all__ = ["Network", "network_inputs", "v_target", "predict_from_v", "Denoiser"]
+__all__ = ["Network", "network_inputs", "call_network", "v_target", "predict_from_v",
+           "Denoiser"]
 
 
 class Network(Protocol):
@@ -48,6 +49,27 @@ def network_inputs(context: Tensor, window: Tensor, window_log_snr: Tensor, *,
     is_context = torch.zeros(log_snr.shape, dtype=torch.bool, device=window.device)
     is_context[:, :num_context] = True
     return torch.cat([context, window], dim=1), log_snr, is_context
+
+
+def call_network(network: Network, context: Tensor, window: Tensor, window_log_snr: Tensor, *,
+                 logsnr_max: float) -> Tensor:
+    """The one place a network call is prepared, for training objectives and samplers alike:
+    assemble the inputs (`network_inputs`: clean context at λ_max, each window slot at its
+    own λ), call the network, check its shape, and return its output at the window slots.
+
+    Args:
+        context: clean frames (B, C, H, W); window: (B, W, H, W) (noisy slots, or zeros for
+            the deterministic mode); window_log_snr: λ per slot (B, W).
+
+    Returns:
+        (B, W, H, W): v̂ for the diffusion modes, the frames for the deterministic one.
+    """
+    x, log_snr, is_context = network_inputs(context, window, window_log_snr,
+                                            logsnr_max=logsnr_max)
+    out = network(x, log_snr, is_context)
+    if out.shape != x.shape:
+        raise ValueError(f"network returned shape {tuple(out.shape)}, expected {tuple(x.shape)}")
+    return out[:, context.shape[1]:]
 
 
 def v_target(x: Tensor, eps: Tensor, alpha: Tensor, sigma: Tensor) -> Tensor:
@@ -91,12 +113,7 @@ class Denoiser:
         return predict_from_v(z, v_hat, alpha, sigma)
 
     def raw(self, context: Tensor, window: Tensor, window_log_snr: Tensor) -> Tensor:
-        """The network's output at the window slots, (B, W, H, W)."""
-        x, log_snr, is_context = network_inputs(context, window, window_log_snr,
-                                                logsnr_max=self.schedule.logsnr_max)
-        out = self.network(x, log_snr, is_context)
+        """The network's output at the window slots, (B, W, H, W) (`call_network`)."""
         self.num_calls += 1
-        if out.shape != x.shape:
-            raise ValueError(f"network returned shape {tuple(out.shape)}, "
-                             f"expected {tuple(x.shape)}")
-        return out[:, self.num_context:]
+        return call_network(self.network, context, window, window_log_snr,
+                            logsnr_max=self.schedule.logsnr_max)

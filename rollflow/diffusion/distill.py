@@ -28,10 +28,9 @@ import torch
 from torch import Tensor
 
 from rollflow.diffusion.config import DiffusionConfig
-from rollflow.diffusion.denoiser import Denoiser, Network, network_inputs
+from rollflow.diffusion.denoiser import Denoiser, Network, call_network
 from rollflow.diffusion.local_time import local_times
-from rollflow.diffusion.objective import (Shard, noised, per_frame_mse, split_frames,
-                                          window_output)
+from rollflow.diffusion.objective import Shard, noised, per_frame_mse, split_frames
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.sampling import update_window
 from rollflow.diffusion.target import encode
@@ -136,9 +135,8 @@ class DistillationObjective:
         x_tilde = single_step_target(z_t, z_s, log_snr_t, log_snr_s, tau_s, self.schedule)
         alpha_t, sigma_t = self.schedule.alpha_sigma_from_log_snr(log_snr_t)
         v_tilde = (alpha_t[..., None, None] * z_t - x_tilde) / sigma_t[..., None, None]
-        x, lam, is_context = network_inputs(context, z_t, log_snr_t,
-                                            logsnr_max=self.schedule.logsnr_max)
-        v_hat = window_output(network, x, lam, is_context, self.config.num_context)
+        v_hat = call_network(network, context, z_t, log_snr_t,
+                             logsnr_max=self.schedule.logsnr_max)
         mse = per_frame_mse(v_hat, v_tilde)
         loss = torch.where(weight > 0, weight * mse, 0.0).sum() / total_weight
         return loss, {"loss": loss.item(), **stats}

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from rollflow.diffusion.config import DiffusionConfig
-from rollflow.diffusion.denoiser import Network, network_inputs, v_target
+from rollflow.diffusion.denoiser import Network, call_network, v_target
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.schedule import CosineSchedule
@@ -45,7 +45,7 @@ from rollflow.errors import DataError
 __all__ = [
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights", "snr_weights", "noised",
-    "split_frames", "window_output", "per_frame_mse",
+    "split_frames", "per_frame_mse",
 ]
 
 
@@ -134,15 +134,6 @@ def split_frames(frames: Tensor, config: DiffusionConfig) -> tuple[Tensor, Tenso
     return frames[:, :config.num_context], frames[:, config.num_context:]
 
 
-def window_output(network: Network, x: Tensor, log_snr: Tensor, is_context: Tensor,
-                   num_context: int) -> Tensor:
-    """The network output at the window slots; ValueError if its shape differs from x."""
-    out = network(x, log_snr, is_context)
-    if out.shape != x.shape:
-        raise ValueError(f"network returned shape {tuple(out.shape)}, expected {tuple(x.shape)}")
-    return out[:, num_context:]
-
-
 def per_frame_mse(pred: Tensor, target: Tensor) -> Tensor:
     """Mean over pixels of (pred − target)², shape (B, W)."""
     return (pred - target).square().flatten(2).mean(dim=2)
@@ -203,9 +194,7 @@ class DiffusionObjective:
         z = noised(window, tau, eps, self.schedule)
         log_snr = self.schedule.log_snr(tau)
         alpha, sigma = self.schedule.alpha_sigma_from_log_snr(log_snr)
-        x, lam, is_context = network_inputs(context, z, log_snr,
-                                            logsnr_max=self.schedule.logsnr_max)
-        v_hat = window_output(network, x, lam, is_context, self.config.num_context)
+        v_hat = call_network(network, context, z, log_snr, logsnr_max=self.schedule.logsnr_max)
         mse = per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
         scale = snr_weights(log_snr, self.config.loss_weighting, self.config.min_snr_gamma)
         loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / total_weight
@@ -232,9 +221,8 @@ class DeterministicObjective:
         window = encode(window, context, self.config.target)
         log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
                              device=window.device)
-        x, lam, is_context = network_inputs(context, torch.zeros_like(window), log_snr,
-                                            logsnr_max=self.config.logsnr_max)
-        pred = window_output(network, x, lam, is_context, self.config.num_context)
+        pred = call_network(network, context, torch.zeros_like(window), log_snr,
+                            logsnr_max=self.config.logsnr_max)
         mse = per_frame_mse(pred, window)
         loss = mse.sum() / (shard.total * mse.shape[1])
         return loss, {"loss": loss.item()}
