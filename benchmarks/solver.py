@@ -8,7 +8,7 @@ an identical untimed one):
    - one trajectory at a time with an unbatched jitted kernel,
    - the public API `rollflow.solver.integrate` with batch B (one jitted chunk runs the
      samples one after another with `lax.map`; includes truncation and blow-up checks),
-   - the same chunk kernel batched with `jax.vmap` (`_make_kernels(..., vectorized=True)`).
+   - the same chunk kernel batched with `jax.vmap` (`make_kernels(..., vectorized=True)`).
 2. One CN-RK4 step against the FFTs it must do: jax-cfd's `NavierStokes2D` evaluates its
    explicit term 5 times per step, each with 4 irfft2 and 1 rfft2 (25 FFTs; XLA also keeps
    2 rfft2 of the constant forcing per step, 27 in all — see `FFTS_PER_STEP`). The lower
@@ -43,7 +43,7 @@ from jax_cfd.base import funcutils
 
 from rollflow.solver import integrate, random_initial_vorticity
 from rollflow.solver.equation import FFTS_PER_STEP, StepConfig, make_frame_fn, make_step_fn
-from rollflow.solver.trajectory import _make_kernels, chunk_frames
+from rollflow.solver.trajectory import make_kernels, chunk_frames
 from rollflow.specs import FlowSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def time_batched(spec: FlowSpec, omega: np.ndarray, duration: float, repeats: in
 def time_vmapped(spec: FlowSpec, omega: np.ndarray, duration: float, repeats: int) -> float:
     """Seconds per simulated t.u. for the whole batch through the vmap chunk kernel."""
     num_chunk = chunk_frames(spec)
-    kernels = _make_kernels(StepConfig.from_spec(spec), spec.output_size, num_chunk,
+    kernels = make_kernels(StepConfig.from_spec(spec), spec.output_size, num_chunk,
                             vectorized=True)
     state = jnp.fft.rfft2(jnp.asarray(omega))
     counts = []

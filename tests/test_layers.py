@@ -52,3 +52,27 @@ def test_design_page_lists_every_module_of_the_package():
     actual = {p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")}
     actual |= {p.name for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert named == actual, (sorted(actual - named), sorted(named - actual))
+
+
+def test_no_private_name_is_imported_across_modules():
+    """Issue 17: a private name (leading underscore) stays in its module, and a private
+    module (`analysis/_checks.py`, `cli/_shared.py`) in its package; what anything else
+    needs is public."""
+    import ast
+
+    offenders = []
+    for folder in ("rollflow", "benchmarks", "experiments", "tests", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rollflow"):
+                    private = [a.name for a in node.names
+                               if a.name.startswith("_") and not a.name.startswith("__")]
+                    parts = node.module.split(".")
+                    hidden = [i for i, part in enumerate(parts) if part.startswith("_")]
+                    package = ROOT.joinpath(*parts[:hidden[0]]) if hidden else None
+                    outside = package is not None and package not in path.parents
+                    if private or outside:
+                        offenders.append(f"{path.relative_to(ROOT)}: from {node.module} "
+                                         f"import {', '.join(a.name for a in node.names)}")
+    assert offenders == [], "\n".join(offenders)

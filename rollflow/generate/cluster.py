@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from rollflow import store
 from rollflow.errors import ConfigError, RollflowError
-from rollflow.generate import SimulateFn, _progress_bar, cost_line, open_pending
+from rollflow.generate.serial import SimulateFn, cost_line, open_pending, progress_bar
 from rollflow.specs import FlowSpec
 
 __all__ = ["WORKER_ENV", "cluster_client", "generate_store_on_cluster"]
@@ -77,9 +77,9 @@ def _simulate_batch(spec: FlowSpec, path: str, start: int, stop: int,
     for name, value in WORKER_ENV.items():
         os.environ.setdefault(name, value)
     if simulate_fn is None:
-        from rollflow.generate import _real_simulate
+        from rollflow.generate.serial import default_simulate
 
-        simulate_fn = _real_simulate()
+        simulate_fn = default_simulate()
     vorticity = simulate_fn(spec, np.arange(start, stop), progress=lambda frames: None)
     store.write_sample_values(path, vorticity, start)
     return range(start, stop)
@@ -129,7 +129,7 @@ def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size:
                    f"; {len(client.scheduler_info().get('workers', {}))} workers",
                    file=sys.stderr)
     frames = spec.warmup_frames + spec.num_frames
-    bar = _progress_bar(spec, batches, progress)
+    bar = progress_bar(spec, batches, progress)
     futures = [client.submit(_simulate_batch, spec, str(path), b.start, b.stop, simulate_fn,
                              key=f"rollflow-simulate-{path.name}-{b.start}-{b.stop}",
                              retries=retries, pure=False)

@@ -11,7 +11,7 @@ trajectory it ran at 0.6–1.1× the speed of one unbatched trajectory at 64²�
 different rounding than batches ≥ 2 (≈ 1 ulp per step, amplified by chaos to O(1)
 differences within the warm-up), so keeping `simulate([0, 1])[1] == simulate([1])[0]`
 needed padding a batch of 1 to 2 (2× its cost). With `lax.map` every batch size gives
-bitwise the same sample (checked for 1, 2, 3, 8). `vectorized=True` in `_make_kernels`
+bitwise the same sample (checked for 1, 2, 3, 8). `vectorized=True` in `make_kernels`
 keeps the vmap variant for the benchmark. Compiled chunk functions are cached per (step
 configuration, output size, chunk length, batching); a new batch size compiles once more.
 
@@ -39,7 +39,7 @@ from rollflow.solver.initial import random_initial_vorticity
 from rollflow.solver.resample import truncate_hat
 from rollflow.specs import FlowSpec
 
-__all__ = ["advance", "integrate", "simulate", "chunk_frames", "CHUNK_TIME"]
+__all__ = ["advance", "integrate", "simulate", "chunk_frames", "CHUNK_TIME", "make_kernels"]
 
 CHUNK_TIME = 2.0  # simulated t.u. per jitted chunk (between progress calls/blow-up checks)
 
@@ -64,7 +64,7 @@ class _Kernels(NamedTuple):
 
 
 @functools.lru_cache(maxsize=32)
-def _make_kernels(config: StepConfig, output_size: int, num_chunk: int, *,
+def make_kernels(config: StepConfig, output_size: int, num_chunk: int, *,
                   vectorized: bool = False) -> _Kernels:
     """Jitted batched chunk integrator and output truncation for one configuration.
 
@@ -175,7 +175,7 @@ def _advance(spec: FlowSpec, vorticity: np.ndarray, duration: float, *,
              progress: ProgressFn | None, sample_indices, time_offset: float) -> np.ndarray:
     field, labels = _check_batch(spec, vorticity, sample_indices)
     check_input(field, labels, time_offset)
-    kernels = _make_kernels(StepConfig.from_spec(spec), spec.output_size, chunk_frames(spec))
+    kernels = make_kernels(StepConfig.from_spec(spec), spec.output_size, chunk_frames(spec))
     state_hat = _to_state_hat(field)
     state_hat, _ = _evolve(spec, state_hat, _num_intervals(spec, duration), kernels,
                            labels=labels, time_offset=time_offset, progress=progress,
@@ -233,7 +233,7 @@ def integrate(spec: FlowSpec, vorticity: np.ndarray, num_frames: int, *,
     if not (isinstance(num_frames, (int, np.integer)) and num_frames >= 1):
         raise SpecError(f"num_frames must be an integer ≥ 1, got {num_frames!r}")
     check_input(field, labels, time_offset)
-    kernels = _make_kernels(StepConfig.from_spec(spec), int(n), chunk_frames(spec))
+    kernels = make_kernels(StepConfig.from_spec(spec), int(n), chunk_frames(spec))
     state_hat = _to_state_hat(field)
     first = np.asarray(kernels.output_fn(state_hat))[:, None]
     _, kept = _evolve(spec, state_hat, int(num_frames) - 1, kernels, labels=labels,

@@ -44,9 +44,13 @@ class WriterLock:
     collection (closing the descriptor) lets it go."""
 
     def __init__(self, path: str | os.PathLike) -> None:
+        self._fd: int | None = None
         self.path, self.file = Path(path), lock_path(path)
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(f"cannot create {path}: {err.strerror or err}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -39,7 +39,7 @@ from rollflow.training.distributed import ProcessGroup
 from rollflow.training.metrics import plot_loss_curve
 from rollflow.training.state import RunState, prepare_run
 
-__all__ = ["train", "learning_rate"]
+__all__ = ["train", "learning_rate", "train_step"]
 
 
 def learning_rate(optim: OptimConfig, step: int) -> float:
@@ -98,7 +98,7 @@ def _ema_update(state: RunState) -> None:
             ema_b.copy_(b)
 
 
-def _train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
+def train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
     """One optimisation step on `frames` (B, n_ctx+W, H, W); returns its metrics."""
     config, step = state.config, state.step
     torch.manual_seed(derive_seed(config.seed, "dropout", step))
@@ -208,7 +208,7 @@ def _run_loop(state: RunState, end: int) -> Iterator[dict[str, Any]]:
     with _InterruptGuard() as guard:
         try:
             while state.step < end:
-                metrics = _train_step(state, next(batches))
+                metrics = train_step(state, next(batches))
                 clock.tick()
                 window.append(metrics)
                 yield {"kind": "step", "step": state.step, **metrics}

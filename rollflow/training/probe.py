@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from rollflow.training.config import TrainConfig
-from rollflow.training.loop import _train_step
+from rollflow.training.loop import train_step
 from rollflow.training.state import prepare_run
 
 __all__ = ["StepCost", "step_cost", "steps_for_budget"]
@@ -45,7 +45,7 @@ def step_cost(config: TrainConfig, data_path: str | Path, *, num_steps: int = 8,
         cpu, wall = [], []
         for index in range(warmup_steps + num_steps):
             c0, w0 = time.process_time(), time.perf_counter()
-            _train_step(state, _batch(state, index))      # data loading included
+            train_step(state, _batch(state, index))      # data loading included
             if index >= warmup_steps:
                 cpu.append(time.process_time() - c0)
                 wall.append(time.perf_counter() - w0)

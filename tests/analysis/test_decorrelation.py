@@ -131,14 +131,15 @@ def test_mean_curve_never_crossing_is_inf_and_rejects_nan():
 
 
 def test_resample_weights_reproduce_the_gathered_means(rng):
-    from rollflow.analysis.decorrelation import _resample_weights
+    from rollflow.analysis.decorrelation import resample_weights
 
     curves = rng.standard_normal((3, 7, 5))                    # (member, sample, time)
-    indices = rng.integers(0, 7, size=(50, 7))
+    indices = np.random.default_rng(9).integers(0, 7, size=(50, 7))
+    weights = resample_weights(np.random.default_rng(9), 7, 50)   # the same draws
     gathered = curves[:, indices, :].mean(axis=-2)             # (member, R, time)
-    weighted = np.einsum("rs,...st->...rt", _resample_weights(indices), curves)
+    weighted = np.einsum("rs,...st->...rt", weights, curves)
     np.testing.assert_allclose(weighted, gathered, rtol=1e-12)
-    np.testing.assert_allclose(_resample_weights(indices).sum(axis=1), 1.0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
 
 
 def _curves(slopes, offsets, times):

@@ -32,7 +32,7 @@ def config(tmp_path):
 @pytest.fixture
 def fake(monkeypatch, make_fake_solver):
     solver = make_fake_solver()
-    monkeypatch.setattr("rollflow.generate._real_simulate", lambda: solver)
+    monkeypatch.setattr("rollflow.generate.serial.default_simulate", lambda: solver)
     return solver
 
 
@@ -143,7 +143,7 @@ def test_real_solver_end_to_end(tmp_path, capsys):
 
 def test_ctrl_c_keeps_finished_batches(tmp_path, config, monkeypatch, make_fake_solver, capsys):
     solver = make_fake_solver(interrupt_on_call=2)
-    monkeypatch.setattr("rollflow.generate._real_simulate", lambda: solver)
+    monkeypatch.setattr("rollflow.generate.serial.default_simulate", lambda: solver)
     out = tmp_path / "run.zarr"
     code = main(["simulate", str(config), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
@@ -167,7 +167,7 @@ def test_sigterm_keeps_finished_batches_and_exits_143(tmp_path, config, monkeypa
             os.kill(os.getpid(), signal.SIGTERM)
         return solver(spec, sample_indices, progress=progress)
 
-    monkeypatch.setattr("rollflow.generate._real_simulate", lambda: killed_on_second_call)
+    monkeypatch.setattr("rollflow.generate.serial.default_simulate", lambda: killed_on_second_call)
     out = tmp_path / "run.zarr"
     code = main(["simulate", str(config), "--out", str(out), "--quiet"])
     assert code == 143
@@ -191,7 +191,7 @@ def test_full_disk_is_one_line(tmp_path, config, fake, monkeypatch, capsys):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return original(path, values, start)
 
-    import rollflow.generate as generate
+    import rollflow.generate.serial as generate
     original = generate.store.write_samples
     monkeypatch.setattr(generate.store, "write_samples", full_after_first)
     out = tmp_path / "run.zarr"

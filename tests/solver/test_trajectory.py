@@ -7,7 +7,7 @@ import pytest
 from rollflow.errors import DataError, SpecError
 from rollflow.solver import advance, downsample, integrate, random_initial_vorticity, simulate
 from rollflow.solver.equation import StepConfig
-from rollflow.solver.trajectory import _make_kernels, chunk_frames
+from rollflow.solver.trajectory import make_kernels, chunk_frames
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,11 @@ def test_batch_composition_does_not_change_a_sample(small_spec):
 
 def test_repeated_calls_do_not_recompile(small_spec, initial):
     integrate(small_spec, initial, 3)
-    misses = _make_kernels.cache_info().misses
-    kernels = _make_kernels(StepConfig.from_spec(small_spec), 16, chunk_frames(small_spec))
+    misses = make_kernels.cache_info().misses
+    kernels = make_kernels(StepConfig.from_spec(small_spec), 16, chunk_frames(small_spec))
     compiled = kernels.chunk_fn._cache_size()  # jax's own trace cache (private, jax pinned)
     integrate(small_spec.replace(num_frames=50, seed=1), initial, 14)  # other chunk lengths
-    assert _make_kernels.cache_info().misses == misses
+    assert make_kernels.cache_info().misses == misses
     assert kernels.chunk_fn._cache_size() == compiled
 
 
