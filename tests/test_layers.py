@@ -76,3 +76,22 @@ def test_no_private_name_is_imported_across_modules():
                         offenders.append(f"{path.relative_to(ROOT)}: from {node.module} "
                                          f"import {', '.join(a.name for a in node.names)}")
     assert offenders == [], "\n".join(offenders)
+
+
+def test_command_modules_are_thin_and_experiments_call_the_library():
+    """Issue 17: every module under rollflow/cli/ is at most 150 lines (its numerical work
+    lives in the library; the contract above forbids numpy, torch, jax there), and the
+    experiment drivers never import or spawn `rollflow.cli`."""
+    import ast
+
+    long = {p.name: n for p in (ROOT / "rollflow" / "cli").glob("*.py")
+            if (n := len(p.read_text().splitlines())) > 150}
+    assert long == {}
+    for path in sorted((ROOT / "experiments").rglob("*.py")):
+        text = path.read_text()
+        names = [getattr(node, "module", None) or "" for node in ast.walk(ast.parse(text))
+                 if isinstance(node, ast.ImportFrom)]
+        names += [alias.name for node in ast.walk(ast.parse(text))
+                  if isinstance(node, ast.Import) for alias in node.names]
+        assert not any(n.startswith("rollflow.cli") for n in names), path
+        assert '"rollflow.cli"' not in text and "'rollflow.cli'" not in text, path

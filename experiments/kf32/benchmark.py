@@ -164,8 +164,8 @@ def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
 
 
 def stage_solvers(plan: dict, paths: Paths) -> None:
+    from rollflow.baselines import persistence_forecast, solver_forecast
     from rollflow.conventions import VORTICITY
-    from rollflow.baselines import persistence_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
 
     fc = plan["forecast"]
@@ -182,10 +182,10 @@ def stage_solvers(plan: dict, paths: Paths) -> None:
         if out.exists():
             continue
         _say(f"solvers: jax-cfd {size}² from the test states")
-        subprocess.run([sys.executable, "-m", "rollflow.cli", "baseline", str(paths.store("test")),
-                        "--resolution", str(size), "--out", str(out),
-                        "--init-index", str(fc["init_index"]), "--frames", str(fc["frames"])],
-                       check=True)
+        truth = open_trajectories(paths.store("test"))
+        save_dataset(solver_forecast(truth[VORTICITY].load(), read_spec(paths.store("test")),
+                                     init_index=fc["init_index"], num_frames=fc["frames"],
+                                     simulation_size=size, source_attrs=truth.attrs), out)
 
 
 def forecast_names(plan: dict) -> list[str]:

@@ -24,8 +24,7 @@ from rollflow.conventions import VORTICITY, X, Y
 
 __all__ = [
     "velocity_from_vorticity", "vorticity_from_velocity", "kinetic_energy", "enstrophy",
-    "derivative_wavenumbers", "velocity_hat_kernel",
-]
+    "derivative_wavenumbers", "velocity_hat_kernel", "flow_statistics"]
 
 
 def derivative_wavenumbers(k: np.ndarray) -> np.ndarray:
@@ -131,3 +130,16 @@ def enstrophy(vorticity: xr.DataArray, *, x: str = X, y: str = Y) -> xr.DataArra
     require_finite(vorticity, "vorticity")
     z = 0.5 * (vorticity.astype(np.result_type(vorticity.dtype, np.float32)) ** 2).mean((x, y))
     return z.rename("enstrophy").assign_attrs(units="1/t.u.²")
+
+
+def flow_statistics(vorticity: xr.DataArray) -> dict[str, dict[str, float]]:
+    """Kinetic energy (L²/t.u.²) and enstrophy (1/t.u.²) of (sample, time, x, y) vorticity:
+    the mean over samples and times, the standard deviation over time averaged over
+    samples, and how many samples and frames went in (what `rollflow info` prints)."""
+    out = {}
+    for name, fn in (("kinetic_energy", kinetic_energy), ("enstrophy", enstrophy)):
+        series = np.asarray(fn(vorticity).transpose("sample", "time").values, np.float64)
+        out[name] = {"mean": float(series.mean()),
+                     "std_over_time": float(series.std(axis=1).mean()),
+                     "samples": series.shape[0], "frames": series.shape[1]}
+    return out

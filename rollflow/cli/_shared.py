@@ -12,21 +12,7 @@ from rollflow.conventions import X
 from rollflow.errors import DataError
 
 __all__ = ["check_model_grid", "default_init_index", "int_at_least", "float_above",
-           "select_samples", "check_forecast_values"]
-
-
-def check_forecast_values(vorticity: xr.DataArray, where: str) -> None:
-    """DataError unless a forecast's vorticity is floating point with the forecast dims."""
-    import numpy as np
-
-    from rollflow.conventions import FORECAST_DIMS
-
-    if not np.issubdtype(vorticity.dtype, np.floating):
-        raise DataError(f"{where}: vorticity is {vorticity.dtype}; a forecast holds floating-"
-                        f"point values (1/t.u.)")
-    if set(vorticity.dims) != set(FORECAST_DIMS):
-        raise DataError(f"{where}: vorticity has dims {vorticity.dims}; a forecast has "
-                        f"{FORECAST_DIMS}")
+           "select_samples"]
 
 
 def check_model_grid(model: Any, truth: xr.Dataset, where: str) -> None:
@@ -53,8 +39,10 @@ def select_samples(vorticity: xr.DataArray, samples: list[int] | None,
 
 
 def default_init_index(model: Any) -> int:
-    """First time index with enough context frames behind it."""
-    return (model.config.diffusion.num_context - 1) * model.config.data.frame_stride
+    """First time index with enough context frames behind it (`rollflow.forecast`)."""
+    from rollflow.forecast import default_init_index as first_index
+
+    return first_index(model)
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:

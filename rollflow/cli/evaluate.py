@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rollflow.cli._shared import float_above, int_at_least
 
-__all__ = ["add_parser", "run", "summary_lines", "write_figures", "block_samples"]
+__all__ = ["add_parser", "run", "summary_lines", "block_samples"]
 
 ORDER = 50
 
@@ -91,43 +91,6 @@ def summary_lines(scores, costs: dict | None = None) -> list[str]:
     return lines
 
 
-def write_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
-    """Correlation, spectra, spread–skill and vorticity-panel PNGs; returns their paths."""
-    import xarray as xr
-
-    from rollflow.analysis import (plot_correlation, plot_spectrum, plot_spread_skill,
-                                   plot_vorticity, save_figure)
-    from rollflow.analysis.scores import align_truth
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    lead_dim = "lead_time" if "lead_time" in scores.coords else "time"
-    rho = scores.correlation.swap_dims(time=lead_dim) if lead_dim != "time" else scores.correlation
-    paths = [save_figure(plot_correlation(
-        rho, dim=lead_dim, title=f"ρ per sample and member ({forecast.sizes['member']} "
-                                 f"members, {forecast.sizes['sample']} samples)"),
-        directory / "correlation.png")]
-    spectra = xr.concat([scores.energy_spectrum_truth, scores.energy_spectrum_forecast],
-                        dim="model").assign_coords(model=["truth", "forecast"])
-    paths.append(save_figure(plot_spectrum(spectra, label_dim="model",
-                                           k_max=forecast.sizes["x"] // 2),
-                             directory / "spectrum.png"))
-    if "spread" in scores:
-        skill = scores[["rmse", "spread"]]
-        skill = skill.swap_dims(time=lead_dim) if lead_dim != "time" else skill
-        paths.append(save_figure(plot_spread_skill(skill, dim=lead_dim),
-                                 directory / "spread_skill.png"))
-    aligned = align_truth(forecast, truth)
-    middle = forecast.sizes["time"] // 2
-    shown = forecast.isel(sample=0, time=middle)
-    lead = float(shown[lead_dim]) if lead_dim in shown.coords else float(shown["time"])
-    panel = plot_vorticity(aligned.isel(sample=0, time=middle), shown,
-                           title=f"sample {int(shown['sample'])}, lead {lead:.1f} t.u. "
-                                 f"(t = {float(shown['time']):.1f} t.u.)")
-    paths.append(save_figure(panel, directory / "vorticity.png"))
-    return paths
-
-
 def block_samples(forecast, block_mb: float) -> int:
     """Samples per scoring block so one block holds about `block_mb` MiB of forecast."""
     per_sample = forecast.dtype.itemsize * forecast.size // max(1, forecast.sizes["sample"])
@@ -139,47 +102,22 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from rollflow.analysis.cost import reading_costs
     from rollflow.analysis.scores import align_truth
     from rollflow.analysis.skill import headline_skill
-    from rollflow.conventions import VORTICITY
-    from rollflow.errors import StoreError
-    from rollflow.store import completed_samples, open_trajectories, save_dataset
-
-    from rollflow.cli._shared import check_forecast_values
-    from rollflow.specs import check_same_truth
-
-    from rollflow.store import check_not_input
+    from rollflow.store import check_not_input, open_for_scoring, save_dataset
 
     for output, flag in ((args.out, "--out"), (args.figures, "--figures")):
         if output:
             check_not_input(output, [args.forecast, args.truth], what=flag)
-    done = completed_samples(args.forecast)
-    if not done.all():
-        raise StoreError(f"{args.forecast} is unfinished ({int(done.sum())} of {done.size} "
-                         "samples written); run its forecast command again to finish it")
-    forecast_ds, truth_ds = open_trajectories(args.forecast, validate=False), \
-        open_trajectories(args.truth)
-    check_same_truth(forecast_ds.attrs, truth_ds.attrs,
-                     names=(str(args.forecast), str(args.truth)))
-    if VORTICITY not in forecast_ds:
-        raise StoreError(f"{args.forecast} has no {VORTICITY!r} variable (it has "
-                         f"{', '.join(map(str, forecast_ds.data_vars)) or 'none'}); is it a "
-                         f"forecast store?")
-    check_forecast_values(forecast_ds[VORTICITY], str(args.forecast))
-    forecast, truth = forecast_ds[VORTICITY], truth_ds[VORTICITY]  # lazy: chunk by chunk
-    if args.members is not None:
-        if args.members > forecast.sizes["member"]:
-            raise StoreError(f"{args.forecast} has {forecast.sizes['member']} members; "
-                             f"--members {args.members} asks for more")
-        forecast = forecast.isel(member=slice(0, args.members))
+    forecast_ds, forecast, truth = open_for_scoring(args.forecast, args.truth,
+                                                    members=args.members)
     align_truth(forecast, truth)  # bad input fails in one line, before the progress bar
     bar = tqdm(total=forecast.sizes["sample"], unit="sample", desc="evaluate",
                file=sys.stderr, dynamic_ncols=True)
     with bar:
         scores = headline_skill(forecast, truth, seed=args.seed, progress=bar.update,
                                 block_samples=block_samples(forecast, args.block_mb)).compute()
-    from rollflow.analysis.cost import reading_costs
-
     costs = reading_costs(forecast_ds.attrs, forecast.sizes["member"]) \
         if "forecast_seconds_per_time_unit" in forecast_ds.attrs else None
     if costs:
@@ -190,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         save_dataset(scores, args.out, overwrite=args.overwrite)
         print(f"wrote {args.out}")
     if args.figures:
-        for path in write_figures(scores, forecast, truth, args.figures):
+        from rollflow.analysis.figures import standard_figures
+
+        for path in standard_figures(scores, forecast, truth, args.figures):
             print(f"wrote {path}")
     return 0

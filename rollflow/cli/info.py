@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 ORDER = 20
 
@@ -58,15 +57,14 @@ def describe_spec(spec: Any) -> list[tuple[str, str]]:
 
 def flow_statistics(vorticity: Any) -> list[tuple[str, str]]:
     """Rows for KE and enstrophy of a (sample, time, x, y) vorticity DataArray."""
-    from rollflow.analysis import enstrophy, kinetic_energy
+    from rollflow.analysis.fields import flow_statistics as statistics
 
     rows = []
-    for label, fn, units in (("kinetic energy", kinetic_energy, "L²/t.u.²"),
-                             ("enstrophy", enstrophy, "1/t.u.²")):
-        series = np.asarray(fn(vorticity).transpose("sample", "time").values, np.float64)
-        rows.append((label, f"{series.mean():.4g} {units} (time mean over "
-                            f"{series.shape[0]} samples × {series.shape[1]} frames); "
-                            f"std over time {series.std(axis=1).mean():.3g}"))
+    for (label, units), stats in zip((("kinetic energy", "L²/t.u.²"), ("enstrophy", "1/t.u.²")),
+                                     statistics(vorticity).values()):
+        rows.append((label, f"{stats['mean']:.4g} {units} (time mean over "
+                            f"{stats['samples']} samples × {stats['frames']} frames); "
+                            f"std over time {stats['std_over_time']:.3g}"))
     return rows
 
 
@@ -90,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
                          f"({nbytes / max(disk, 1):.2f}× compression"
                          + ("" if done.all() else "; unwritten samples take no space") + ")")]
         if done.any():
-            rows += flow_statistics(ds[VORTICITY].isel(sample=np.flatnonzero(done)))
+            rows += flow_statistics(ds[VORTICITY].isel(
+                sample=[i for i, finished in enumerate(done) if finished]))
     finally:
         ds.close()
     width = max(len(label) for label, _ in rows)

@@ -53,28 +53,6 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise ConfigError(f"cannot write {value!r} to TOML")
-
-
-def config_to_toml(config: Any) -> str:
-    """A config dataclass whose fields are flat dataclasses → TOML text, one table each."""
-    lines = []
-    for field in dataclasses.fields(config):
-        lines.append(f"[{field.name}]")
-        table = getattr(config, field.name)
-        for sub in dataclasses.fields(table):
-            lines.append(f"{sub.name} = {_toml_value(getattr(table, sub.name))}")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def _command(args: argparse.Namespace) -> str:
     words = ["rollflow", "simulate", str(args.config), "--out", str(args.out)]
     for option in ("samples", "seed", "batch_size", "format"):
@@ -110,7 +88,7 @@ def _check_cost(flow, force: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rollflow.generate import (GenerationConfig, SimulationConfig, generate_store,
-                                   load_simulation_config)
+                                   load_simulation_config, simulation_toml)
 
     config = load_simulation_config(args.config)
     _check_format(args)
@@ -125,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         generation = GenerationConfig(batch_size=args.batch_size)
     _check_cost(flow, args.force)
     resolved = SimulationConfig(flow=flow, generation=generation)
-    toml_text = config_to_toml(resolved)
+    toml_text = simulation_toml(resolved)
     started = time.perf_counter()
     options = dict(batch_size=generation.batch_size, overwrite=args.overwrite,
                    progress=not args.quiet, command=_command(args),

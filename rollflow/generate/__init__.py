@@ -11,9 +11,9 @@ from rollflow.generate.serial import (SECONDS_PER_STEP_128, GenerationConfig, Si
                                       SimulationConfig, cost_line, default_simulate,
                                       duration_text, estimate_seconds, generate_store,
                                       load_simulation_config, open_pending, pending_batches,
-                                      progress_bar)
+                                      progress_bar, simulation_toml)
 
 __all__ = ["estimate_seconds", "cost_line", "duration_text", "SECONDS_PER_STEP_128",
            "GenerationConfig", "SimulationConfig", "load_simulation_config",
            "pending_batches", "open_pending", "generate_store", "SimulateFn", "progress_bar",
-           "default_simulate"]
+           "default_simulate", "simulation_toml"]

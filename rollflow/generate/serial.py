@@ -32,7 +32,7 @@ from rollflow.specs import FlowSpec
 __all__ = ["estimate_seconds", "cost_line", "duration_text", "SECONDS_PER_STEP_128",
            "GenerationConfig", "SimulationConfig", "load_simulation_config",
            "pending_batches", "open_pending", "generate_store", "SimulateFn", "progress_bar",
-           "default_simulate"]
+           "default_simulate", "simulation_toml"]
 
 SECONDS_PER_STEP_128 = 1.7e-3
 """One CN-RK4 step of one 128² trajectory on one core of this project's CPU (measured:
@@ -198,3 +198,25 @@ def _generate(spec: FlowSpec, path: Path, *, batch_size: int, overwrite: bool, p
     finally:
         bar.close()
     return path
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise ConfigError(f"cannot write {value!r} to TOML")
+
+
+def simulation_toml(config: Any) -> str:
+    """A config dataclass whose fields are flat dataclasses → TOML text, one table each."""
+    lines = []
+    for field in dataclasses.fields(config):
+        lines.append(f"[{field.name}]")
+        table = getattr(config, field.name)
+        for sub in dataclasses.fields(table):
+            lines.append(f"{sub.name} = {_toml_value(getattr(table, sub.name))}")
+        lines.append("")
+    return "\n".join(lines)

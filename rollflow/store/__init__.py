@@ -13,7 +13,7 @@ from rollflow.store.files import open_trajectories, read_spec, save_dataset, sto
 from rollflow.store.resumable import (completed_samples, create_store, mark_completed,
                                       write_sample_values, write_samples)
 from rollflow.store.sample_store import create_sample_store, update_attrs, write_sample_region
-from rollflow.store.forecasts import forecast_dataset, truth_attrs
+from rollflow.store.forecasts import forecast_dataset, open_for_scoring, truth_attrs
 from rollflow.store.guard import check_not_input
 from rollflow.store.lock import writer_lock
 from rollflow.store.segments import cut_segments
@@ -24,5 +24,5 @@ __all__ = [
     "open_trajectories", "read_spec", "save_dataset", "store_format", "create_store",
     "write_samples", "write_sample_values", "mark_completed", "completed_samples", "COMPLETED",
     "create_sample_store", "write_sample_region", "update_attrs", "cut_segments",
-    "writer_lock", "check_not_input", "forecast_dataset", "truth_attrs",
+    "writer_lock", "check_not_input", "forecast_dataset", "truth_attrs", "open_for_scoring",
 ]

@@ -24,7 +24,7 @@ import xarray as xr
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, TIME, VORTICITY, X, Y
 from rollflow.errors import DataError
 
-__all__ = ["forecast_dataset", "truth_attrs", "VORTICITY_FORECAST_ATTRS"]
+__all__ = ["forecast_dataset", "truth_attrs", "VORTICITY_FORECAST_ATTRS", "open_for_scoring"]
 
 VORTICITY_FORECAST_ATTRS = {"long_name": "vorticity", "units": "1/t.u."}
 
@@ -78,3 +78,44 @@ def forecast_dataset(values: Any, truth: xr.DataArray, *, init_index: int, frame
                       "forecast_frame_stride": frame_stride})
     out_attrs.update(attrs or {})
     return xr.Dataset({VORTICITY: da}, attrs=out_attrs)
+
+
+def open_for_scoring(forecast_path: Any, truth_path: Any, *,
+                     members: int | None = None) -> tuple[xr.Dataset, xr.DataArray,
+                                                          xr.DataArray]:
+    """(forecast store, forecast vorticity, truth vorticity), lazily, after every check a
+    score relies on, each failing in one line: the forecast is finished, it started from
+    this very truth (`specs.check_same_truth`), it holds floating-point `vorticity` with
+    the forecast dims, and has at least `members` members (then only the first `members`
+    are returned)."""
+    from rollflow.conventions import FORECAST_DIMS
+    from rollflow.errors import StoreError
+    from rollflow.specs import check_same_truth
+    from rollflow.store.files import open_trajectories
+    from rollflow.store.resumable import completed_samples
+
+    done = completed_samples(forecast_path)
+    if not done.all():
+        raise StoreError(f"{forecast_path} is unfinished ({int(done.sum())} of {done.size} "
+                         "samples written); run its forecast command again to finish it")
+    forecast_ds = open_trajectories(forecast_path, validate=False)
+    truth_ds = open_trajectories(truth_path)
+    check_same_truth(forecast_ds.attrs, truth_ds.attrs,
+                     names=(str(forecast_path), str(truth_path)))
+    if VORTICITY not in forecast_ds:
+        raise StoreError(f"{forecast_path} has no {VORTICITY!r} variable (it has "
+                         f"{', '.join(map(str, forecast_ds.data_vars)) or 'none'}); is it a "
+                         f"forecast store?")
+    forecast = forecast_ds[VORTICITY]
+    if forecast.dtype.kind != "f":
+        raise DataError(f"{forecast_path}: vorticity is {forecast.dtype}; a forecast holds "
+                        f"floating-point values (1/t.u.)")
+    if set(forecast.dims) != set(FORECAST_DIMS):
+        raise DataError(f"{forecast_path}: vorticity has dims {forecast.dims}; a forecast has "
+                        f"{FORECAST_DIMS}")
+    if members is not None:
+        if members > forecast.sizes[MEMBER]:
+            raise StoreError(f"{forecast_path} has {forecast.sizes[MEMBER]} members; "
+                             f"--members {members} asks for more")
+        forecast = forecast.isel({MEMBER: slice(0, members)})
+    return forecast_ds, forecast, truth_ds[VORTICITY]

@@ -125,3 +125,10 @@ def test_a_failed_figure_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_figure(fig, tmp_path / "out.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_kinds_listed_by_the_cli_are_the_library_kinds():
+    from rollflow.analysis.figures import FIGURE_KINDS
+    from rollflow.cli.plot import KIND_NAMES
+
+    assert sorted(FIGURE_KINDS) == KIND_NAMES

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rollflow.cli import main
-from rollflow.cli.lyapunov import LyapunovConfig, load_config, smooth_perturbation
+from rollflow.lyapunov import LyapunovConfig, load_config, smooth_perturbation
 from rollflow.errors import ConfigError
 
 TINY = """
