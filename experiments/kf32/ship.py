@@ -71,7 +71,47 @@ def _steps_text(diffusion: dict) -> str:
     return f"one network call per {w}-frame window"
 
 
+def _readings_markdown(meta: dict) -> str:
+    """An issue-14 card: every test reading with the cost of all its members."""
+    card, cfg = meta["card"], meta["config"]
+    rows = "\n".join(
+        f"| {r['members']} | {r['precision']} | {r['calls_per_frame_all_members']:.2f} | "
+        f"{r['seconds_per_time_unit_all_members']:.3g} | {r['T08'][0]:.2f} [{r['T08'][1]:.2f}, "
+        f"{r['T08'][2]:.2f}] | {r['break_even_time_units']:.3g} |"
+        for r in card["test_readings"])
+    hours = ", ".join(f"{k} {v:.2f}" for k, v in card["cpu_hours_by_stage"].items())
+    past = "; ".join(f"step {h.get('step')}: T₀.₈ {h.get('test_T08_ensemble_mean', float('nan')):.2f} "
+                     f"(ensemble mean, {h.get('test_members')} members, {h.get('test_store')})"
+                     for h in card.get("history", []))
+    d = cfg["diffusion"]
+    return f"""## `{meta['name']}`
+
+{card.get('status', '')}
+
+- **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8 --bf16`
+  (any KF32 store: 32² grid, Δt = 0.2 t.u.; `--bf16` where the CPU has native bf16).
+- **Model:** rolling diffusion, n_ctx = {d['num_context']}, W = {d['window_size']},
+  K = {d['steps_per_shift']} steps per frame{f" (distilled from K = {d['distilled_from']})" if d.get('distilled_from') else ""},
+  η = {d['eta']}; channel-stacked U-Net base {cfg['net']['base_channels']} × {cfg['net']['channel_multipliers']};
+  EMA decay {card['ema_decay']} (chosen on validation), stored as {meta['weights_dtype']}.
+- **Training:** {meta['step']} steps × batch {cfg['optim']['batch_size']} on `data/kf32/train128.zarr`
+  (128 trajectories, symmetry augmentation `{cfg['data']['augment']}`); CPU-hours: {hours}
+  (total {card['cpu_hours']:.2f}).
+- **Test** ({card['test_store']}, cluster bootstrap by trajectory). Every row costs all
+  its members; break-even: forecast t.u. per trajectory after which the CPU-hours above
+  are repaid against the solver of equal T₀.₈ (inf: never):
+
+| members | precision | network calls per frame (all members) | s per t.u. per trajectory (all members) | T₀.₈ [95 % CI] | break-even (t.u.) |
+|---|---|---|---|---|---|
+{rows}
+
+- **History of this name:** {past or "none"}.
+"""
+
+
 def card_markdown(meta: dict) -> str:
+    if "test_readings" in meta["card"]:
+        return _readings_markdown(meta)
     card, cfg = meta["card"], meta["config"]
     t = card.get("test_T_ensemble_mean", {})
     rows = "\n".join(f"| ρ < {k} | {v[0]:.2f} [{v[1]:.2f}, {v[2]:.2f}] |" for k, v in t.items())

@@ -1,0 +1,5 @@
+import sys
+
+from rollflow.cli import main
+
+sys.exit(main())

@@ -1,0 +1,130 @@
+"""Forecasts written batch by batch into a resumable store: bounded memory, any size.
+
+`forecast_to_store` allocates the full (sample, member, time, x, y) store up front (it
+reads as NaN until written), then forecasts one batch of samples at a time, writes that
+region and flags its samples finished. Memory holds one batch (batch_size × members
+trajectories), whatever the number of samples. Interrupting loses at most the batch in
+flight; the same call again skips finished batches. Because batch b is seeded with
+seed + its first sample index (`ForecastSettings.seed`), the finished store equals the
+in-memory `forecast()` with the same settings, value for value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time as _time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from rollflow import store
+from rollflow.conventions import SAMPLE, VORTICITY, X, Y
+from rollflow.forecast.rollout import (ForecastModel, ForecastPlan, ForecastSettings,
+                                       forecast_dataset, plan_forecast, run_batch,
+                                       timing_attrs)
+
+__all__ = ["ForecastRun", "forecast_to_store", "pending_batch_starts", "RESUME_ATTRS"]
+
+RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
+                "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
+                "forecast_init_time", "forecast_frame_stride", "forecast_seed",
+                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members")
+"""Attrs that must match for an existing store to be resumed (plus the caller's extras)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastRun:
+    """What `forecast_to_store` did.
+
+    Attributes:
+        path: the store.
+        resumed: an existing store was reopened.
+        num_batches: batches of the whole forecast; num_run: batches forecast by this call.
+    """
+
+    path: Path
+    resumed: bool
+    num_batches: int
+    num_run: int
+
+
+def pending_batch_starts(done: np.ndarray, batch_size: int) -> list[int]:
+    """First sample of every batch (fixed boundaries 0, B, 2B, …) with an unfinished sample;
+    fixed boundaries keep each batch's seed the same across resumes."""
+    done = np.asarray(done, dtype=bool)
+    return [first for first in range(0, done.size, batch_size)
+            if not done[first:first + batch_size].all()]
+
+
+def _template(plan: ForecastPlan, settings: ForecastSettings, attrs: Mapping[str, Any],
+              extra_attrs: Mapping[str, Any]) -> xr.Dataset:
+    n = plan.truth.sizes
+    shape = (n[SAMPLE], settings.num_members, settings.num_frames, n[X], n[Y])
+    lazy = da.full(shape, np.nan, dtype=np.float32,
+                   chunks=(1, 1, settings.num_frames, n[X], n[Y]))
+    ds = forecast_dataset(lazy, plan.truth, attrs, settings, plan.config, plan.stride,
+                          precision=plan.precision)
+    ds.attrs.update(extra_attrs)
+    return ds
+
+
+def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettings,
+                      path: str | os.PathLike, *, attrs: Mapping[str, Any] | None = None,
+                      extra_attrs: Mapping[str, Any] | None = None, overwrite: bool = False,
+                      progress: Callable[[int], None] | None = None,
+                      on_start: Callable[[int], None] | None = None,
+                      warn: Callable[[str], None] | None = None) -> ForecastRun:
+    """Forecast every sample of `truth` into the store at `path`, resuming if possible.
+
+    Args:
+        model, truth, settings, attrs: as for `rollflow.forecast.forecast`.
+        path: zarr directory, or a netCDF file for a .nc suffix.
+        extra_attrs: more global attrs (str/int/float), e.g. the checkpoint; they must
+            match too for a resume.
+        overwrite: replace an existing store instead of resuming it.
+        progress: called with num_frames after each batch is written.
+        on_start: called once with the number of batches still to forecast.
+        warn: receives one-line notices (see `plan_forecast`).
+
+    Timing attrs (`forecast_seconds_per_frame`, …) are measured on the batches this call
+    forecasts and extrapolated to the whole forecast; they are rewritten after each batch.
+    Raises StoreError if `path` holds a different forecast (naming the difference).
+    """
+    path = Path(path)
+    with store.writer_lock(path):
+        return _forecast_to_store(model, truth, settings, path, attrs=attrs,
+                                  extra_attrs=extra_attrs, overwrite=overwrite,
+                                  progress=progress, on_start=on_start, warn=warn)
+
+
+def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, overwrite,
+                       progress, on_start, warn) -> ForecastRun:
+    plan = plan_forecast(model, truth, settings, warn=warn, attrs=attrs)
+    extra = dict(extra_attrs or {})
+    template = _template(plan, settings, truth.attrs if attrs is None else attrs, extra)
+    resumed = store.create_sample_store(path, template, match_attrs=RESUME_ATTRS + tuple(extra),
+                                        overwrite=overwrite)
+    starts = pending_batch_starts(store.completed_samples(path), settings.batch_size)
+    num_batches = -(-plan.truth.sizes[SAMPLE] // settings.batch_size)
+    if on_start is not None:
+        on_start(len(starts))
+    calls, seconds, timed = 0, 0.0, 0
+    for count, first in enumerate(starts, start=1):
+        start = _time.perf_counter()
+        values, batch_calls = run_batch(model, plan, settings, first)
+        seconds += _time.perf_counter() - start
+        calls, timed = calls + batch_calls, timed + values.shape[0]
+        written = store.write_sample_region(path, {VORTICITY: values}, first)
+        store.update_attrs(path, timing_attrs(template, settings, calls=calls,
+                                              num_batches=count, seconds=seconds,
+                                              num_samples_timed=timed))
+        store.mark_completed(path, written)
+        if progress is not None:
+            progress(settings.num_frames)
+    return ForecastRun(path=path, resumed=resumed, num_batches=num_batches,
+                       num_run=len(starts))

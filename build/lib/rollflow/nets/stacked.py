@@ -1,0 +1,138 @@
+"""`StackedUNet`: one 2D U-Net pass per window, the frames stacked as input channels.
+
+The same network protocol as `PeriodicUNet` (see `rollflow.nets`):
+
+    network(x (B, F, H, W), log_snr (B, F), is_context bool (B, F)) -> (B, F, H, W)
+
+but the F = num_context + window_size frames enter as F channels of one image instead of
+F images that exchange information through temporal mixers. A window therefore costs one
+U-Net pass, not F (for the KF32 configs, F = 6). Per-frame conditioning is kept:
+
+- each frame's λ = log SNR and clean-context flag get their own sin/cos features; the F
+  feature vectors are concatenated (frame order matters, so slot w is told apart from
+  slot w′ even at equal λ) and an MLP maps them to the embedding that modulates every
+  residual block (adaptive GroupNorm);
+- the λ of every frame also enters as a constant input channel beside the frame, scaled
+  to O(1) by `LOGSNR_SCALE`, so the first convolution already knows how noisy each
+  channel is;
+- output channel f is frame f's prediction, with its own weights: each window slot is a
+  separate output (its lead time is built in), which a deterministic baseline needs.
+
+All spatial operations are circular, so the network commutes with periodic shifts by
+multiples of 2 ** num_downsamplings, like `PeriodicUNet`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rollflow.nets.config import UNetConfig
+from rollflow.nets.layers import (Downsample, ResBlock, SpatialAttention, Upsample,
+                                  check_window_inputs, circular_conv)
+
+__all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE"]
+
+LOGSNR_SCALE = 0.1
+"""λ input channels are λ · LOGSNR_SCALE (λ ∈ [−15, 15] → [−1.5, 1.5])."""
+
+
+class WindowEmbedding(nn.Module):
+    """Embedding of the whole window's noise levels: (B, F) λ and flags → (B, dim).
+
+    Per frame: sin/cos of λ at geometrically spaced frequencies (periods ≈ 1.3–125 in λ)
+    and the context flag (±1); the F per-frame vectors are concatenated in frame order and
+    passed through a 2-layer MLP.
+    """
+
+    def __init__(self, num_frames: int, dim: int, features_per_frame: int = 32):
+        super().__init__()
+        half = features_per_frame // 2
+        frequencies = torch.exp(torch.linspace(math.log(0.05), math.log(5.0), half))
+        self.register_buffer("frequencies", frequencies, persistent=False)
+        width = num_frames * (2 * half + 1)
+        self.mlp = nn.Sequential(nn.Linear(width, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, log_snr: torch.Tensor, is_context: torch.Tensor) -> torch.Tensor:
+        phases = log_snr.to(self.frequencies.dtype)[..., None] * self.frequencies  # (B, F, half)
+        flag = is_context.to(phases.dtype)[..., None] * 2.0 - 1.0        # (B, F, 1)
+        features = torch.cat([torch.sin(phases), torch.cos(phases), flag], dim=-1)
+        return self.mlp(features.flatten(1))
+
+
+class StackedUNet(nn.Module):
+    """Channel-stacked periodic U-Net; see the module docstring for the protocol.
+
+    Args:
+        config: architecture hyper-parameters (`temporal_mixing` is not used: frames mix
+            in every convolution).
+        num_frames: F, frames per window (context + noisy); fixed by the first and last
+            convolutions.
+    """
+
+    def __init__(self, config: UNetConfig, num_frames: int):
+        super().__init__()
+        if num_frames < 1:
+            raise ValueError(f"num_frames must be ≥ 1 (got {num_frames})")
+        self.config = config
+        self.num_frames = num_frames
+        emb, groups, drop = config.embedding_dim, config.norm_groups, config.dropout
+        channels = config.level_channels
+        self.embedding = WindowEmbedding(num_frames, emb)
+        self.stem = circular_conv(2 * num_frames, channels[0])
+        self.down_blocks, self.downsamplers = nn.ModuleList(), nn.ModuleList()
+        skip_channels, current = [channels[0]], channels[0]
+        for level, width in enumerate(channels):
+            for _ in range(config.blocks_per_level):
+                self.down_blocks.append(ResBlock(current, width, emb, groups, drop))
+                current = width
+                skip_channels.append(current)
+            if level < config.num_downsamplings:
+                self.downsamplers.append(Downsample(width))
+                skip_channels.append(width)
+        self.mid_block1 = ResBlock(current, current, emb, groups, drop)
+        self.mid_attention = (SpatialAttention(current, config.attention_heads, groups)
+                              if config.mid_attention else nn.Identity())
+        self.mid_block2 = ResBlock(current, current, emb, groups, drop)
+        self.up_blocks, self.upsamplers = nn.ModuleList(), nn.ModuleList()
+        for level in reversed(range(len(channels))):
+            width = channels[level]
+            for _ in range(config.blocks_per_level + 1):
+                self.up_blocks.append(ResBlock(current + skip_channels.pop(), width, emb,
+                                               groups, drop))
+                current = width
+            if level > 0:
+                self.upsamplers.append(Upsample(width))
+        self.out_norm = nn.GroupNorm(groups, current)
+        self.out_conv = circular_conv(current, num_frames)
+
+    def forward(self, x: torch.Tensor, log_snr: torch.Tensor,
+                is_context: torch.Tensor) -> torch.Tensor:
+        """x (B, F, H, W), log_snr (B, F), is_context bool (B, F) → (B, F, H, W)."""
+        check_window_inputs(x, log_snr, is_context, self.num_frames)
+        b, f, h, w = x.shape
+        emb = self.embedding(log_snr, is_context)
+        levels = (log_snr.to(x.dtype) * LOGSNR_SCALE)[:, :, None, None].expand(b, f, h, w)
+        hidden = self.stem(torch.cat([x, levels], dim=1))
+        skips = [hidden]
+        blocks = iter(self.down_blocks)
+        for level in range(len(self.config.channel_multipliers)):
+            for _ in range(self.config.blocks_per_level):
+                hidden = next(blocks)(hidden, emb)
+                skips.append(hidden)
+            if level < self.config.num_downsamplings:
+                hidden = self.downsamplers[level](hidden)
+                skips.append(hidden)
+        hidden = self.mid_block1(hidden, emb)
+        hidden = self.mid_attention(hidden)
+        hidden = self.mid_block2(hidden, emb)
+        blocks = iter(self.up_blocks)
+        for index in range(len(self.config.channel_multipliers)):
+            for _ in range(self.config.blocks_per_level + 1):
+                hidden = next(blocks)(torch.cat([hidden, skips.pop()], dim=1), emb)
+            if index < self.config.num_downsamplings:
+                hidden = self.upsamplers[index](hidden)
+        return self.out_conv(F.silu(self.out_norm(hidden)))

@@ -1,0 +1,254 @@
+"""`TrainConfig`: everything that defines one training run, loaded from TOML.
+
+Sections of the TOML file (all optional except what a run needs to differ from defaults):
+[diffusion] (DiffusionConfig), [net] (UNetConfig), [optim], [intervals], [data],
+[runtime], [distill] (DistillConfig) and a top-level `seed`. Unknown keys anywhere are a ConfigError.
+
+The [runtime] section (device, compile, workers, threads) changes how fast a run goes, not
+what it computes, so it is left out of `config_hash`: a run may be resumed on another
+device. Everything else is in the hash, and a checkpoint only resumes under a config with
+the same hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from rollflow.configio import from_mapping, load_toml, to_mapping
+from rollflow.diffusion import DiffusionConfig
+from rollflow.errors import ConfigError
+from rollflow.nets import UNetConfig
+
+__all__ = ["OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig", "DistillConfig",
+           "TrainConfig",
+           "load_train_config", "train_config_from_mapping", "config_hash"]
+
+
+def _require(cls: str, condition: bool, field: str, allowed: str, value: Any) -> None:
+    if not condition:
+        raise ConfigError(f"{cls}.{field} must be {allowed} (got {value!r})")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OptimConfig:
+    """AdamW with linear warm-up then cosine decay to 0 at `total_steps`; EMA of weights.
+
+    Attributes:
+        lr: peak learning rate (> 0).
+        weight_decay: AdamW decoupled weight decay (≥ 0).
+        warmup_steps: steps of linear warm-up from lr/warmup_steps to lr (≥ 0).
+        total_steps: optimisation steps of the run (≥ 1); the cosine reaches 0 here.
+        grad_clip: max global gradient norm; 0 disables clipping.
+        ema_decay: EMA decay per step in [0, 1); the effective decay ramps up as
+            min(ema_decay, (1 + step)/(10 + step)). These weights validate and export.
+        extra_ema_decays: further EMAs kept beside it (same ramp), saved in every
+            checkpoint, so the decay can be chosen afterwards on validation skill
+            (`load_trained(..., ema_decay=...)`); each in [0, 1), distinct.
+        batch_size: windows per step (≥ 1).
+    """
+
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    total_steps: int = 2000
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    extra_ema_decays: tuple[float, ...] = ()
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        c = "OptimConfig"
+        object.__setattr__(self, "extra_ema_decays", tuple(self.extra_ema_decays))
+        _require(c, all(0 <= d < 1 for d in self.extra_ema_decays)
+                 and len(set(self.extra_ema_decays) | {self.ema_decay})
+                 == len(self.extra_ema_decays) + 1,
+                 "extra_ema_decays", "distinct decays in [0, 1), other than ema_decay",
+                 self.extra_ema_decays)
+        _require(c, math.isfinite(self.lr) and self.lr > 0, "lr", "> 0", self.lr)
+        _require(c, self.weight_decay >= 0, "weight_decay", "≥ 0", self.weight_decay)
+        _require(c, self.warmup_steps >= 0, "warmup_steps", "≥ 0", self.warmup_steps)
+        _require(c, self.total_steps >= 1, "total_steps", "≥ 1", self.total_steps)
+        _require(c, self.grad_clip >= 0, "grad_clip", "≥ 0 (0: off)", self.grad_clip)
+        _require(c, 0 <= self.ema_decay < 1, "ema_decay", "in [0, 1)", self.ema_decay)
+        _require(c, self.batch_size >= 1, "batch_size", "≥ 1", self.batch_size)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IntervalsConfig:
+    """How often (in steps) the loop logs, validates and checkpoints.
+
+    Attributes:
+        log_every: average the training metrics over this many steps per metrics.jsonl line.
+        validate_every: validation loss of the EMA weights every this many steps (0: never).
+        validation_batches: batches in each validation (fixed windows, fixed noise).
+        checkpoint_every: checkpoint every this many steps (the last step always is one).
+        keep_checkpoints: most recent checkpoints kept on disk (≥ 1).
+    """
+
+    log_every: int = 10
+    validate_every: int = 200
+    validation_batches: int = 4
+    checkpoint_every: int = 200
+    keep_checkpoints: int = 2
+
+    def __post_init__(self) -> None:
+        c = "IntervalsConfig"
+        _require(c, self.log_every >= 1, "log_every", "≥ 1", self.log_every)
+        _require(c, self.validate_every >= 0, "validate_every", "≥ 0", self.validate_every)
+        _require(c, self.validation_batches >= 1, "validation_batches", "≥ 1",
+                 self.validation_batches)
+        _require(c, self.checkpoint_every >= 1, "checkpoint_every", "≥ 1",
+                 self.checkpoint_every)
+        _require(c, self.keep_checkpoints >= 1, "keep_checkpoints", "≥ 1",
+                 self.keep_checkpoints)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Which windows of the store are used.
+
+    Attributes:
+        grid_size: grid points per side the model is built for; None → taken from the
+            store (and then fixed in the checkpoint). A store with another grid is a DataError.
+        num_validation_samples: the last this many samples (by index) of the store are held
+            out for validation; the others train. 0 → no validation.
+        num_train_samples: train on only the first this many of the remaining samples
+            (a data-size ablation); None → all of them.
+        frame_stride: use every `frame_stride`-th saved frame (model Δt = stride · save_interval).
+        augment: symmetry augmentation of every training window (`rollflow.symmetry`):
+            "none"; "translations" (a random x-shift by whole grid points); "group" (a
+            random element of the whole group: translations × shift-reflects × rotation by
+            π, 4·k_f·N elements; needs N divisible by 2·k_f). One element per window, the
+            same for all its frames.
+    """
+
+    grid_size: int | None = None
+    num_validation_samples: int = 1
+    num_train_samples: int | None = None
+    frame_stride: int = 1
+    augment: Literal["none", "translations", "group"] = "none"
+
+    def __post_init__(self) -> None:
+        c = "DataConfig"
+        _require(c, self.grid_size is None or self.grid_size >= 4, "grid_size", "≥ 4 or omitted",
+                 self.grid_size)
+        _require(c, self.num_validation_samples >= 0, "num_validation_samples", "≥ 0",
+                 self.num_validation_samples)
+        _require(c, self.num_train_samples is None or self.num_train_samples >= 1,
+                 "num_train_samples", "≥ 1 or omitted", self.num_train_samples)
+        _require(c, self.frame_stride >= 1, "frame_stride", "≥ 1", self.frame_stride)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RuntimeConfig:
+    """Where and how fast a run executes (not part of the config hash).
+
+    Attributes:
+        device: "auto" (CUDA if available, else CPU), "cpu" or "cuda". On CUDA the forward
+            pass runs under bf16 autocast.
+        compile: wrap the network in torch.compile for training steps.
+        num_workers: DataLoader worker processes (0: load in the training process).
+        num_threads: torch intra-op CPU threads; None leaves torch's default.
+        precision: "float32" (default) or "float64" weights, optimiser state and batches:
+            for exactness checks (sums in another order then differ by ~1e-16, not 1e-7),
+            several times slower. Checkpoints keep the dtype; `load_trained` casts to the
+            network it builds.
+    """
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compile: bool = False
+    num_workers: int = 0
+    num_threads: int | None = None
+    precision: Literal["float32", "float64"] = "float32"
+
+    def __post_init__(self) -> None:
+        c = "RuntimeConfig"
+        _require(c, self.num_workers >= 0, "num_workers", "≥ 0", self.num_workers)
+        _require(c, self.num_threads is None or self.num_threads >= 1, "num_threads",
+                 "≥ 1 or omitted", self.num_threads)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DistillConfig:
+    """Progressive distillation (`rollflow.diffusion.distill`): train a student with half
+    the teacher's steps per shift to match two of its DDIM updates with one.
+
+    Attributes:
+        teacher: the teacher, as `load_trained` accepts it (run directory, checkpoint JSON
+            or shipped model name); None: an ordinary run on data alone.
+        teacher_ema_decay: which of the teacher run's EMAs (None: its optim.ema_decay).
+    """
+
+    teacher: str | None = None
+    teacher_ema_decay: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training run: objective + backbone + optimiser + schedule + data + runtime + seed.
+
+    `seed` (≥ 0) fixes the initial weights, the order of the windows and every noise draw:
+    the batch and the noise of step k are functions of (seed, k) only.
+    """
+
+    diffusion: DiffusionConfig = dataclasses.field(default_factory=DiffusionConfig)
+    net: UNetConfig = dataclasses.field(default_factory=UNetConfig)
+    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    intervals: IntervalsConfig = dataclasses.field(default_factory=IntervalsConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+    distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _require("TrainConfig", self.seed >= 0, "seed", "≥ 0", self.seed)
+        distilled = self.diffusion.distilled_from is not None
+        if distilled != (self.distill.teacher is not None):
+            raise ConfigError("a distillation run needs both [distill].teacher and "
+                              "diffusion.distilled_from (rollflow distill sets both)")
+        if self.data.grid_size is not None:
+            self.net.check_grid(self.data.grid_size)
+
+    @property
+    def num_frames(self) -> int:
+        """Frames per training window: num_context + window_size."""
+        return self.diffusion.num_context + self.diffusion.window_size
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        """A copy with some top-level sections replaced (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    """Read a TOML training config; unknown keys or bad values raise ConfigError."""
+    return train_config_from_mapping(load_toml(path), where=str(path))
+
+
+def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfig:
+    """Build a TrainConfig from a nested mapping (as read from TOML or a checkpoint)."""
+    return from_mapping(TrainConfig, data, where=where)
+
+
+_ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
+                ("diffusion", "distilled_from"): None,
+                ("distill", None): {"teacher": None, "teacher_ema_decay": None}}
+"""Fields and sections (key None) added after checkpoints were first written, with their
+defaults: they enter the hash only when set otherwise, so older configs keep their hash."""
+
+
+def config_hash(config: TrainConfig) -> str:
+    """sha256 (hex) of the canonical JSON of every section except [runtime]."""
+    mapping = to_mapping(config)
+    mapping.pop("runtime")
+    for (section, key), default in _ADDED_LATER.items():
+        if key is None and mapping.get(section) == default:
+            del mapping[section]
+        elif key is not None and mapping[section].get(key) == default:
+            del mapping[section][key]
+    text = json.dumps(mapping, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,82 @@
+"""Distillation runs: a student config from its teacher, and the teacher loaded for training.
+
+A distillation run is an ordinary training run (same loop, checkpoints, resume, EMA,
+augmentation) whose objective is `rollflow.diffusion.DistillationObjective` instead of the
+data loss: the student starts from the teacher's weights and normalisation and learns to
+do in one DDIM update what the teacher does in two. Halving again (4 → 2 → 1) is a second
+run whose teacher is the first student.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from rollflow.configio import to_mapping
+from rollflow.diffusion.distill import student_config
+from rollflow.errors import ConfigError
+from rollflow.training.config import DistillConfig, TrainConfig
+from rollflow.training.trained import TrainedModel, load_trained
+
+__all__ = ["distillation_config", "load_teacher"]
+
+
+def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: int,
+                        lr: float = 1e-4, warmup_steps: int = 100,
+                        teacher_ema_decay: float | None = None,
+                        batch_size: int | None = None) -> TrainConfig:
+    """The student's run config: the teacher's with K halved (`student_config`), the
+    [distill] section pointing at the teacher, and a fresh optimiser schedule.
+
+    Args:
+        teacher: the teacher's training config.
+        teacher_ref: how `load_trained` finds the teacher (run dir, checkpoint, name).
+        total_steps: optimisation steps of the student run (cosine to 0 there).
+        lr, warmup_steps: the student's peak learning rate and warm-up.
+        teacher_ema_decay: which EMA of the teacher run (None: its ema_decay).
+        batch_size: windows per step (None: the teacher's).
+    """
+    try:
+        diffusion = student_config(teacher.diffusion)
+    except ValueError as err:
+        raise ConfigError(f"cannot distil this teacher: {err}") from None
+    optim = dataclasses.replace(
+        teacher.optim, lr=lr, warmup_steps=warmup_steps, total_steps=total_steps,
+        batch_size=batch_size or teacher.optim.batch_size)
+    return teacher.replace(diffusion=diffusion, optim=optim,
+                           distill=DistillConfig(teacher=teacher_ref,
+                                                 teacher_ema_decay=teacher_ema_decay))
+
+
+def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(a) | set(b))
+    out = []
+    for key in keys:
+        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
+            out += _differences(a[key], b[key], f"{prefix}{key}.")
+        elif a.get(key) != b.get(key):
+            out.append(f"{prefix}{key}")
+    return out
+
+
+def load_teacher(config: TrainConfig, device: torch.device,
+                 dtype: torch.dtype = torch.float32) -> TrainedModel:
+    """The teacher of a distillation run, frozen, in eval mode on `device`; ConfigError
+    (one line) if the student's config is not its teacher's with K halved."""
+    ref = config.distill.teacher
+    teacher = load_trained(ref, ema_decay=config.distill.teacher_ema_decay, device=device)
+    try:
+        expected = student_config(teacher.config.diffusion)
+    except ValueError as err:
+        raise ConfigError(f"teacher {ref}: {err}") from None
+    if expected != config.diffusion:
+        fields = _differences(to_mapping(expected), to_mapping(config.diffusion))
+        raise ConfigError(f"this student's [diffusion] is not teacher {ref}'s with K halved "
+                          f"(differs in {', '.join(fields)})")
+    if teacher.config.net != config.net:
+        fields = _differences(to_mapping(teacher.config.net), to_mapping(config.net))
+        raise ConfigError(f"the student's [net] differs from teacher {ref}'s in "
+                          f"{', '.join(fields)}; a student starts from its teacher's weights")
+    teacher.network.to(dtype=dtype).requires_grad_(False).eval()
+    return teacher

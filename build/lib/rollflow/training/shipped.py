@@ -1,0 +1,115 @@
+"""Trained models shipped inside the package, addressable by name (e.g. "kf32-rolling").
+
+A shipped model is two files in `rollflow/weights/`:
+
+    <name>.safetensors   the EMA weights (float16 by default: half the size, and the
+                         forecasts agree with float32 weights to rounding)
+    <name>.json          format tag and version, the resolved training config, the
+                         normalisation stats, grid size, step, sha256 of the weights, and a
+                         model card (data spec, budget, commit, scores) for docs/models.md
+
+`export_model(run_dir, name)` writes them from a training run; `shipped_models()` lists
+what ships; `load_trained(name)` (rollflow.training.trained) accepts a name wherever it
+accepts a run directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from rollflow.configio import to_mapping
+from rollflow.errors import CheckpointError
+from rollflow.training.checkpoint import latest_checkpoint, load_checkpoint
+from rollflow.training.config import train_config_from_mapping
+from rollflow.training.data import NormStats
+
+__all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card",
+           "export_model", "load_shipped_tensors", "shipped_parts"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+MODEL_FORMAT = "rollflow-model"
+MODEL_VERSION = 1
+
+
+def shipped_models(directory: Path | None = None) -> list[str]:
+    """Names of the models in `directory` (default WEIGHTS_DIR) with both files, sorted."""
+    directory = directory or WEIGHTS_DIR
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.json")
+                  if p.with_suffix(".safetensors").is_file())
+
+
+def read_model_card(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """The JSON of a shipped model; CheckpointError listing the shipped names if unknown."""
+    directory = directory or WEIGHTS_DIR
+    path = directory / f"{name}.json"
+    if not path.is_file() or not path.with_suffix(".safetensors").is_file():
+        names = ", ".join(shipped_models(directory)) or "none"
+        raise CheckpointError(f"no shipped model named {name!r} (shipped: {names}) and no "
+                              f"run directory or checkpoint at that path")
+    meta = json.loads(path.read_text())
+    version = meta.get("version")
+    if meta.get("format") == MODEL_FORMAT and isinstance(version, int) \
+            and version > MODEL_VERSION:
+        raise CheckpointError(f"{path}: written by a newer rollflow (model format version "
+                              f"{version}; this one reads version {MODEL_VERSION}); upgrade "
+                              f"rollflow to load it")
+    if meta.get("format") != MODEL_FORMAT or version != MODEL_VERSION:
+        raise CheckpointError(f"{path}: not a {MODEL_FORMAT} v{MODEL_VERSION} file")
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_shipped_tensors(name: str, directory: Path | None = None
+                         ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(card JSON, float32 state dict) of a shipped model; checks the sha256."""
+    directory = directory or WEIGHTS_DIR
+    meta = read_model_card(name, directory)
+    weights = directory / f"{name}.safetensors"
+    if _sha256(weights) != meta["sha256"]:
+        raise CheckpointError(f"{weights}: sha256 differs from {name}.json (corrupted file)")
+    tensors = {k: v.float() for k, v in load_file(str(weights)).items()}
+    return meta, tensors
+
+
+def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None = None,
+                 directory: Path | None = None, dtype: torch.dtype = torch.float16,
+                 ema_decay: float | None = None) -> Path:
+    """Write the newest checkpoint's EMA weights of `run_dir` (the EMA of `ema_decay`;
+    None: the run's `optim.ema_decay`) as shipped model `name`."""
+    found = latest_checkpoint(run_dir)
+    if found is None:
+        raise CheckpointError(f"{run_dir} holds no checkpoint to export")
+    ckpt = load_checkpoint(found)
+    directory = directory or WEIGHTS_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / f"{name}.safetensors"
+    weights_of = ckpt.ema_weights(ema_decay)
+    save_file({k: v.to(dtype).contiguous() for k, v in weights_of.items()}, str(weights))
+    meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "name": name,
+            "config": to_mapping(ckpt.config), "stats": {"mean": ckpt.stats.mean,
+                                                         "std": ckpt.stats.std},
+            "grid_size": ckpt.info.get("grid_size"), "step": ckpt.step,
+            "ema_decay": ckpt.config.optim.ema_decay if ema_decay is None else ema_decay,
+            "weights_dtype": str(dtype).removeprefix("torch."), "sha256": _sha256(weights),
+            "card": card or {}}
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(meta, indent=1))
+    return path
+
+
+def shipped_parts(meta: dict[str, Any]):
+    """(TrainConfig, NormStats, grid size, step) of a card read by `read_model_card`."""
+    config = train_config_from_mapping(meta["config"], where=f"{meta['name']}.json config")
+    stats = NormStats(mean=meta["stats"]["mean"], std=meta["stats"]["std"])
+    return config, stats, int(meta["grid_size"]), int(meta["step"])

@@ -1,0 +1,108 @@
+"""Ship issue 14's models with cards that state honest cost, from experiments/kf32/x4.py.
+
+    .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4] [--replace]
+
+RUN is `teacher`, `student_k2` or `student_k1` (its EMA as chosen on validation); NAME the
+shipped name. The card's test readings come from the x4 test scores (scores/<RUN>*.nc):
+every reading with its members and the cost of all of them, the amortised cost (CPU-hours
+of data + training + distillation, break-even against the solver of equal skill), and the
+earlier card of NAME kept as history. Logic lives in rollflow (training.shipped,
+analysis.cost); the card is rendered by experiments/kf32/ship.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DATA_CPU_HOURS = 128 * 140 * 0.5 / 3600
+"""train128.zarr: 128 trajectories × 140 t.u. (warm-up included) × 0.5 CPU-s per t.u. at
+128² (the measured rate, rollflow.generate.SECONDS_PER_STEP_128)."""
+
+
+def _reading(path: Path, key: str = "mean") -> dict:
+    import xarray as xr
+
+    s = xr.load_dataset(path)
+    t = [float(s[f"decorrelation_{key}_{k}"].sel(threshold=0.8)) for k in ("estimate", "lower", "upper")]
+    members = int(s.attrs.get("forecast_num_members", 1))
+    cost = float(s.attrs["forecast_seconds_per_time_unit"])
+    return {"members": members, "precision": s.attrs.get("forecast_precision", "float32"),
+            "T08": t, "seconds_per_time_unit_all_members": cost * members,
+            "calls_per_frame_all_members":
+                float(s.attrs["forecast_network_calls_per_frame"]) * members}
+
+
+def readings(out: Path, run: str) -> list[dict]:
+    scores = out / "scores"
+    found = [(scores / f"{name}.nc") for name in (f"{run}_m1", f"{run}_bf16_m1", f"{run}_m2",
+                                                  f"{run}_m4", run, f"{run}_bf16")]
+    return [_reading(p) for p in found if p.exists()]
+
+
+def cpu_hours(out: Path, run: str) -> dict:
+    from rollflow.training import latest_checkpoint, load_checkpoint
+
+    hours = {"data": DATA_CPU_HOURS}
+    for name in ("teacher", "student_k2", "student_k1"):
+        info = load_checkpoint(latest_checkpoint(out / name)).info
+        hours[name] = info.get("cpu_seconds", 0.0) / 3600
+        if name == run:
+            break
+    return hours
+
+
+def break_even(out: Path, reading: dict, upfront_hours: float) -> float:
+    import xarray as xr
+
+    from rollflow.analysis.cost import break_even_time_units, solver_line
+
+    solvers = [xr.load_dataset(out / "scores" / f"solver_{n}.nc") for n in (32, 64, 128)]
+    line = solver_line([float(s.attrs["forecast_seconds_per_time_unit"]) for s in solvers],
+                       [float(s.decorrelation_mean_estimate.sel(threshold=0.8)) for s in solvers])
+    return break_even_time_units(upfront_hours * 3600, reading["seconds_per_time_unit_all_members"],
+                                 line, reading["T08"][0])
+
+
+def main(argv=None) -> int:
+    from rollflow.training.shipped import WEIGHTS_DIR, export_model, read_model_card
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run")
+    parser.add_argument("name")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32x4")
+    parser.add_argument("--status", default="")
+    args = parser.parse_args(argv)
+    run_dir = args.out / args.run
+    choice = json.loads((run_dir / "ema_choice.json").read_text())
+    history = []
+    if (WEIGHTS_DIR / f"{args.name}.json").exists():
+        old = read_model_card(args.name)
+        history = old["card"].pop("history", []) + [{"step": old["step"], **old["card"]}]
+    hours = cpu_hours(args.out, args.run)
+    rows = readings(args.out, args.run)
+    for row in rows:
+        row["break_even_time_units"] = break_even(args.out, row, sum(hours.values()))
+    sampling = run_dir / "sampling_choice.json"
+    card = {"status": args.status, "ema_decay": choice["chosen"], "validation": choice,
+            "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
+            "test_readings": rows, "history": history,
+            "symmetry_members": json.loads(sampling.read_text())["symmetry_members"]
+            if sampling.exists() else False,
+            "test_store": "data/kf32/test_segments.zarr (16 trajectories × 3 states, seed 1000)"}
+    export_model(run_dir, args.name, card=card, ema_decay=choice["chosen"])
+    sys.path.insert(0, str(HERE))
+    from ship import write_doc
+
+    write_doc()
+    print(f"shipped {args.name} from {run_dir} (EMA {choice['chosen']})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
