@@ -25,7 +25,8 @@ from rollflow.errors import DataError
 from rollflow.specs import FlowSpec
 from rollflow.store.forecasts import forecast_dataset
 
-__all__ = ["spectral_upsample", "solver_forecast", "persistence_forecast"]
+__all__ = ["spectral_upsample", "solver_forecast", "persistence_forecast",
+           "climatology_forecasts"]
 
 
 def spectral_upsample(field: np.ndarray, size: int) -> np.ndarray:
@@ -119,3 +120,49 @@ def persistence_forecast(truth: xr.DataArray, *, init_index: int, num_frames: in
                                           **(source_attrs or {})},
                             attrs={"forecast_mode": "persistence", "forecast_num_members": 1,
                                    "forecast_seconds_per_time_unit": 0.0})
+
+
+def climatology_forecasts(truth: xr.DataArray, climate: xr.DataArray, *, init_index: int,
+                          num_frames: int, num_members: int = 8, seed: int = 0,
+                          frame_stride: int = 1,
+                          source_attrs: Mapping[str, Any] | None = None
+                          ) -> tuple[xr.Dataset, xr.Dataset]:
+    """The "no skill" references from a climate store (other trajectories of the flow):
+
+    - deterministic climatology: the climate's time- and sample-mean field at every lead
+      (its RMSE saturates at the flow's variability about the mean state);
+    - probabilistic climatology: `num_members` members, each lead a frame drawn at random
+      (generator seeded with `seed`) from the climate (its CRPS is the no-skill level of
+      an ensemble).
+
+    Both in the forecast layout (`rollflow.store.forecast_dataset`), cost 0.
+    """
+    missing = [d for d in (SAMPLE, TIME, X, Y) if d not in climate.dims]
+    if missing:
+        raise DataError(f"climate lacks dims {missing}; expected (sample, time, x, y)")
+    truth = truth.transpose(SAMPLE, TIME, X, Y)
+    climate = climate.transpose(SAMPLE, TIME, X, Y)
+    if climate.sizes[X] != truth.sizes[X]:
+        raise DataError(f"climate grid {climate.sizes[X]} differs from the truth's "
+                        f"{truth.sizes[X]}")
+    samples = truth.sizes[SAMPLE]
+    mean = np.asarray(climate.mean((SAMPLE, TIME)).values, dtype=np.float32)
+    deterministic = np.broadcast_to(mean, (samples, 1, num_frames, *mean.shape))
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, climate.sizes[SAMPLE] * climate.sizes[TIME],
+                         size=(samples, num_members, num_frames))
+    which, when = np.divmod(picks, climate.sizes[TIME])
+    frames = np.empty((samples, num_members, num_frames, *mean.shape), dtype=np.float32)
+    for s in range(climate.sizes[SAMPLE]):       # one read per climate sample
+        hit = which == s
+        if hit.any():
+            values = np.asarray(climate.isel({SAMPLE: s}).values, dtype=np.float32)
+            frames[hit] = values[when[hit]]
+    common = dict(init_index=init_index, frame_stride=frame_stride, source_attrs=source_attrs)
+    return (forecast_dataset(np.array(deterministic), truth, **common,
+                             attrs={"forecast_mode": "climatology", "forecast_num_members": 1,
+                                    "forecast_seconds_per_time_unit": 0.0}),
+            forecast_dataset(frames, truth, **common,
+                             attrs={"forecast_mode": "probabilistic climatology",
+                                    "forecast_num_members": num_members, "forecast_seed": seed,
+                                    "forecast_seconds_per_time_unit": 0.0}))

@@ -100,3 +100,27 @@ def test_a_solver_baseline_and_a_model_forecast_share_coords_and_spec_attrs():
         np.testing.assert_array_equal(learned[name].values, solved[name].values)
     assert truth_attrs(learned.attrs) == truth_attrs(solved.attrs) == truth_attrs(segments.attrs)
     assert learned.attrs["forecast_init_time"] == solved.attrs["forecast_init_time"]
+
+
+def test_climatologies_are_the_mean_state_and_random_climate_frames():
+    from rollflow.baselines import climatology_forecasts
+
+    rng = np.random.default_rng(1)
+    grid = np.arange(8) * 2 * np.pi / 8
+    coords = {"time": np.arange(5) * 0.2, "x": grid, "y": grid}
+    climate = xr.DataArray(rng.standard_normal((3, 5, 8, 8)).astype(np.float32),
+                           dims=("sample", "time", "x", "y"), coords={"sample": [0, 1, 2], **coords})
+    truth = xr.DataArray(rng.standard_normal((2, 5, 8, 8)).astype(np.float32),
+                         dims=("sample", "time", "x", "y"), coords={"sample": [7, 9], **coords})
+    mean, members = climatology_forecasts(truth, climate, init_index=1, num_frames=3,
+                                          num_members=4, seed=5)
+    np.testing.assert_allclose(mean.vorticity.values[1, 0, 2], climate.mean(("sample", "time")),
+                               rtol=1e-6)
+    assert members.vorticity.shape == (2, 4, 3, 8, 8)
+    frames = climate.values.reshape(15, 8, 8)
+    for value in members.vorticity.values.reshape(-1, 8, 8):           # every member frame
+        assert any(np.array_equal(value, f) for f in frames)           # is a climate frame
+    again = climatology_forecasts(truth, climate, init_index=1, num_frames=3, num_members=4,
+                                  seed=5)[1]
+    np.testing.assert_array_equal(again.vorticity.values, members.vorticity.values)
+    np.testing.assert_allclose(members.lead_time.values, [0.2, 0.4, 0.6])

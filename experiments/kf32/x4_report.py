@@ -27,6 +27,8 @@ FAMILIES = {"student_k1_bf16": "K = 1 student, bf16 calls", "student_k1": "K = 1
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
             "kf32-standard": "kf32-standard (today's)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
+REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
+              "climatology_prob": "probabilistic climatology (8 random climate frames)"}
 
 
 def load(out: Path) -> dict:
@@ -79,6 +81,20 @@ def readings(scores: dict) -> list[dict]:
 def solver_rows(scores: dict) -> list[dict]:
     return [dict(family=n, label=l, M=1, T=T(scores[n]), cost=per_member_cost(scores[n]),
                  calls=float("nan"), skill=scores[n]) for n, l in SOLVERS.items() if n in scores]
+
+
+def reference_rows(scores: dict) -> list[str]:
+    """The "no skill" lines: their T and the RMSE / CRPS they saturate at (last lead)."""
+    lines = ["| reference (cost 0) | members | T₀.₉₅ | T₀.₈ [95 % CI] | RMSE at 10 t.u. "
+             "| CRPS at 10 t.u. |", "|---|---|---|---|---|---|"]
+    for name, label in REFERENCES.items():
+        if name in scores:
+            s = scores[name]
+            crps = f"{float(s.crps.isel(time=-1)):.3f}" if "crps" in s else "—"
+            lines.append(f"| {label} | {s.sizes.get('member', 1) if 'member' in s.dims else s.attrs.get('forecast_num_members', 1)} | "
+                         f"{T(s, 'mean', 0.95)[0]:.2f} | {fmt(T(s))} | "
+                         f"{float(s.rmse.isel(time=-1)):.3f} | {crps} |")
+    return lines
 
 
 def main_table(rows: list[dict], solvers: list[dict], line) -> list[str]:
@@ -188,7 +204,7 @@ def section(out: Path) -> list[str]:
         line = solver_line([r["cost"] for r in solvers], [r["T"][0] for r in solvers])
         lines += ["### Test set: 16 trajectories × 3 initial states (seed 1000), cluster "
                   "bootstrap by trajectory", ""]
-        lines += main_table(rows, solvers, line) + [""]
+        lines += main_table(rows, solvers, line) + [""] + reference_rows(scores) + [""]
         lines += paired(scores, [("student_k1", "solver_64"), ("student_k1_bf16", "solver_64"),
                                  ("teacher", "solver_64"), ("teacher", "kf32-rolling"),
                                  ("student_k1", "teacher"), ("student_k1_bf16", "student_k1")])

@@ -46,7 +46,7 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
     import torch
 
     from rollflow.forecast import ForecastSettings, forecast_to_store
-    from rollflow.baselines import persistence_forecast, solver_forecast
+    from rollflow.baselines import climatology_forecasts, persistence_forecast, solver_forecast
     from rollflow.store import open_trajectories, read_spec, save_dataset
     from rollflow.training import load_trained
 
@@ -80,6 +80,12 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
                                       num_frames=fc["frames"], save_interval=spec.save_interval,
                                       source_attrs=truth.attrs)
         save_dataset(result, path)
+    if not (target / "climatology.zarr").exists():
+        climate = open_trajectories(store / "train128.zarr").vorticity
+        for name, result in zip(("climatology", "climatology_prob"), climatology_forecasts(
+                values, climate, init_index=fc["init_index"], num_frames=fc["frames"],
+                num_members=MEMBERS_FULL, seed=fc["seed"], source_attrs=truth.attrs)):
+            save_dataset(result, target / f"{name}.zarr")
     for size in plan["solvers"]:
         path = target / f"solver_{size}.zarr"
         if not path.exists():
