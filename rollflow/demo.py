@@ -124,7 +124,7 @@ def train_model(config: DemoConfig, out: Path, say: Say) -> Path:
 
 
 def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> Any:
-    """The ensemble forecast of the test store (kept as out/forecast.zarr; reused)."""
+    """The ensemble forecast Dataset of the test store (kept as out/forecast.zarr; reused)."""
     from rollflow.conventions import SAMPLE, VORTICITY, X
     from rollflow.errors import DataError
     from rollflow.forecast import (ForecastSettings, default_init_index, estimate_seconds,
@@ -137,7 +137,7 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
         kept = open_trajectories(path, validate=False)
         if kept.attrs.get("forecast_model") == str(model_ref):
             say(f"forecast: reusing {path}")
-            return kept[VORTICITY].load()
+            return kept.load()
     model = load_trained(model_ref)
     truth = open_trajectories(out / "test.zarr")
     if model.grid_size and model.grid_size != truth.sizes[X]:
@@ -155,11 +155,12 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
     result.attrs.update({"forecast_checkpoint_step": model.step,
                          "forecast_model": str(model_ref)})
     save_dataset(result, path, overwrite=True)
-    return result[VORTICITY]
+    return result
 
 
 def solver_forecasts(config: DemoConfig, model_fc: Any, out: Path, say: Say) -> dict[str, Any]:
-    """jax-cfd at each configured grid from the model forecast's own initial states."""
+    """jax-cfd at each configured grid from the model forecast's (a Dataset) own initial
+    states, same frame stride; Datasets by name."""
     from rollflow.baselines import solver_forecast
     from rollflow.conventions import LEAD_TIME, VORTICITY
     from rollflow.store import open_trajectories, save_dataset
@@ -179,22 +180,28 @@ def solver_forecasts(config: DemoConfig, model_fc: Any, out: Path, say: Say) -> 
                                          num_frames=model_fc.sizes["time"],
                                          simulation_size=size, frame_stride=stride,
                                          source_attrs=test.attrs), path)
-        results[f"solver {size}²"] = open_trajectories(path, validate=False)[VORTICITY].load()
+        results[f"solver {size}²"] = open_trajectories(path, validate=False).load()
     return results
 
 
 def scores_and_figures(runs: dict[str, Any], truth: Any, out: Path) -> tuple[dict, list[Path]]:
-    """Headline skill of every forecast and the figures (the model's and ρ vs solvers)."""
+    """Headline skill of every forecast (Datasets by name) with the cost of all its members,
+    and the figures (the model's and ρ vs solvers)."""
     import xarray as xr
 
     from rollflow.analysis import plot_correlation, save_figure
+    from rollflow.analysis.cost import reading_costs
+    from rollflow.conventions import VORTICITY
     from rollflow.analysis.figures import standard_figures
     from rollflow.analysis.skill import headline_skill
 
-    scores = {name: headline_skill(fc, truth, num_resamples=500).compute()
-              for name, fc in runs.items()}
+    scores = {}
+    for name, fc in runs.items():
+        scores[name] = headline_skill(fc[VORTICITY], truth, num_resamples=500).compute()
+        scores[name].attrs.update(reading_costs(fc.attrs, fc.sizes["member"]))
     model_name = next(iter(runs))
-    paths = standard_figures(scores[model_name], runs[model_name], truth, out / "figures")
+    paths = standard_figures(scores[model_name], runs[model_name][VORTICITY], truth,
+                             out / "figures")
     rho = xr.concat([s.mean_correlation for s in scores.values()], dim="model")
     rho = rho.assign_coords(model=list(scores))
     paths.append(save_figure(plot_correlation(rho, dim="lead_time", label_dim="model"),
@@ -235,6 +242,11 @@ def side_by_side(scores: dict[str, Any]) -> str:
                       for s in scores.values()]))
     rows.append(("log-spectral error", [f"{float(s.log_spectral_error):.3f}"
                                         for s in scores.values()]))
+    if all("members" in s.attrs for s in scores.values()):
+        rows.append(("members", [str(s.attrs["members"]) for s in scores.values()]))
+        rows.append(("s per t.u. per trajectory, all members",
+                     [f"{s.attrs['seconds_per_time_unit_all_members']:.3g}"
+                      for s in scores.values()]))
     width = max(len(r[0]) for r in rows)
     cols = [max(len(r[1][j]) for r in rows) for j in range(len(names))]
     return "\n".join(f"{label:<{width}}  " + "  ".join(f"{v:>{c}}" for v, c in zip(values, cols))

@@ -138,8 +138,15 @@ def distill(plan: dict, out: Path, store: Path) -> None:
 
 
 def select(plan: dict, out: Path, store: Path) -> None:
-    """Symmetry members on or off, 8 members, on validation (ensemble-mean T0.8)."""
+    """Symmetry members on or off, 8 members, on validation (ensemble-mean T0.8); and
+    today's shipped models on the same validation protocol (the learning curve's pair)."""
     from rollflow.training import load_trained
+
+    path = out / "shipped_validation.json"
+    if not path.exists():
+        path.write_text(json.dumps({name: skill_of(load_trained(name), store / "validation.zarr",
+                                                   plan["validation"])
+                                    for name in plan["shipped"]}, indent=1))
 
     for run in ("teacher", "student_k2", "student_k1"):
         path = out / run / "sampling_choice.json"

@@ -170,6 +170,16 @@ def training_tables(out: Path) -> list[str]:
         for e in json.loads(curve.read_text()):
             lines.append(f"| {e['step']} | {e['samples_seen']} | {e['cpu_hours']:.2f} | "
                          f"{e['T_mean']['0.8']:.2f} | {e['T_member']['0.8']:.2f} |")
+        shipped = out / "shipped_validation.json"
+        if shipped.exists():
+            from rollflow.training.shipped import read_model_card
+
+            for name, e in json.loads(shipped.read_text()).items():
+                card = read_model_card(name)
+                card = card["card"].get("history", [card["card"]])[0] | {"step": card["step"]}
+                lines.append(f"| {name} before issue 14 (31 trajectories, no augmentation) | "
+                             f"{card.get('samples_seen')} | {card.get('cpu_hours', 0):.2f} | "
+                             f"{e['T_mean']['0.8']:.2f} | {e['T_member']['0.8']:.2f} |")
         lines.append("")
     runs = [r for r in ("teacher", "student_k2", "student_k1") if (out / r / "ema_choice.json").exists()]
     if runs:

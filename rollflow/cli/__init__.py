@@ -84,7 +84,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         how = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
         print(f"rollflow {args.command}: {how}; finished work is kept, "
               "re-run the same command to resume", file=sys.stderr)
-        return 143 if isinstance(err, Terminated) else 130
+        code = 143 if isinstance(err, Terminated) else 130
+        _leave_if_solver_running(code)
+        return code
+
+
+def _leave_if_solver_running(code: int) -> None:
+    """Exit at once when an interrupted solver chunk still runs in XLA (finished work is
+    already on disk): the normal shutdown would cancel its thread inside C++ and abort."""
+    import os
+
+    wait = sys.modules.get("rollflow.solver.wait")
+    if wait is not None and wait.abandoned():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
