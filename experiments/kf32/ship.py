@@ -145,7 +145,9 @@ def card_markdown(meta: dict) -> str:
 
   Single member T₀.₈ = {card.get('test_T08_single_member', float('nan')):.2f} t.u.; ρ of the ensemble mean {rho};
   log-spectral error of the time-mean spectrum {card.get('test_log_spectral_error', float('nan')):.3f};
-  {card.get('seconds_per_time_unit', float('nan')):.3f} s per simulated t.u. per trajectory on this CPU.
+  {card.get('seconds_per_time_unit', float('nan')):.3f} s per simulated t.u. per trajectory **per member** on this
+  CPU (measured on a busy machine): the {card.get('test_members')}-member ensemble-mean reading above cost
+  {card.get('test_members', 1) * card.get('seconds_per_time_unit', float('nan')):.3f} s per t.u. (all members).
 """
 
 
