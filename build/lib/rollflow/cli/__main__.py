@@ -1,5 +1,0 @@
-import sys
-
-from rollflow.cli import main
-
-sys.exit(main())
