@@ -91,8 +91,8 @@ def reference_rows(scores: dict) -> list[str]:
         if name in scores:
             s = scores[name]
             crps = f"{float(s.crps.isel(time=-1)):.3f}" if "crps" in s else "—"
-            lines.append(f"| {label} | {s.sizes.get('member', 1) if 'member' in s.dims else s.attrs.get('forecast_num_members', 1)} | "
-                         f"{T(s, 'mean', 0.95)[0]:.2f} | {fmt(T(s))} | "
+            members = s.attrs.get("forecast_num_members", 1)
+            lines.append(f"| {label} | {members} | {T(s, 'mean', 0.95)[0]:.2f} | {fmt(T(s))} | "
                          f"{float(s.rmse.isel(time=-1)):.3f} | {crps} |")
     return lines
 
