@@ -12,21 +12,23 @@ the same code. `source_attrs` (the truth store's attrs) carry the truth's identi
 
 from __future__ import annotations
 
+import os
 import time as _time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from rollflow import solver
-from rollflow.conventions import SAMPLE, SPEC_ATTR_PREFIX, TIME, X, Y
+from rollflow.conventions import SAMPLE, SPEC_ATTR_PREFIX, TIME, VORTICITY, X, Y
 from rollflow.errors import DataError
 from rollflow.specs import FlowSpec
 from rollflow.store.forecasts import forecast_dataset
 
 __all__ = ["spectral_upsample", "solver_forecast", "persistence_forecast",
-           "climatology_forecasts"]
+           "climatology_forecasts", "reference_forecast_stores"]
 
 
 def spectral_upsample(field: np.ndarray, size: int) -> np.ndarray:
@@ -166,3 +168,42 @@ def climatology_forecasts(truth: xr.DataArray, climate: xr.DataArray, *, init_in
                              attrs={"forecast_mode": "probabilistic climatology",
                                     "forecast_num_members": num_members, "forecast_seed": seed,
                                     "forecast_seconds_per_time_unit": 0.0}))
+
+
+def reference_forecast_stores(truth_path: str | os.PathLike, target: str | os.PathLike, *,
+                              init_index: int, num_frames: int,
+                              solver_sizes: Sequence[int] = (),
+                              climate_path: str | os.PathLike | None = None,
+                              num_members: int = 8, seed: int = 0,
+                              say: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write the references for the truth store's states into `target/`: persistence.zarr,
+    climatology.zarr and climatology_prob.zarr (from `climate_path`'s trajectories, when
+    given) and solver_<N>.zarr for each grid N, back to back (so that the solvers' costs
+    are measured side by side). A store that exists is kept (resume). Returns name → path.
+    """
+    from rollflow.store import open_trajectories, read_spec, save_dataset
+
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    truth = open_trajectories(truth_path)
+    values, spec = truth[VORTICITY].load(), read_spec(truth_path)
+    common = dict(init_index=init_index, num_frames=num_frames, source_attrs=truth.attrs)
+    paths = {"persistence": target / "persistence.zarr"}
+    if not paths["persistence"].exists():
+        save_dataset(persistence_forecast(values, save_interval=spec.save_interval, **common),
+                     paths["persistence"])
+    if climate_path is not None:
+        paths |= {n: target / f"{n}.zarr" for n in ("climatology", "climatology_prob")}
+        if not all(p.exists() for n, p in paths.items() if n != "persistence"):
+            climate = open_trajectories(climate_path)[VORTICITY]
+            for name, result in zip(("climatology", "climatology_prob"), climatology_forecasts(
+                    values, climate, num_members=num_members, seed=seed, **common)):
+                save_dataset(result, paths[name], overwrite=True)
+    for size in solver_sizes:
+        paths[f"solver_{size}"] = target / f"solver_{size}.zarr"
+        if not paths[f"solver_{size}"].exists():
+            if say:
+                say(f"jax-cfd {size}² from the same {values.sizes[SAMPLE]} states")
+            save_dataset(solver_forecast(values, spec, simulation_size=size, **common),
+                         paths[f"solver_{size}"])
+    return paths

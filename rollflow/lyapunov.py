@@ -13,9 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import platform
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rollflow.errors import ConfigError
+from rollflow.provenance import git_commit, machine_description
 
 __all__ = ["LyapunovConfig", "load_config", "smooth_perturbation", "twin_runs",
            "as_dataarray", "lyapunov_experiment", "lyapunov_summary", "write_outputs"]
@@ -130,11 +128,6 @@ def lyapunov_summary(growth, spec, config, *, command: str, wall: float) -> dict
     """The numbers of a run with its provenance (command, commit, machine, wall time)."""
     rates = growth.growth_rate.values
     mean = float(np.nanmean(rates))
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=False).stdout.strip()
-    except OSError:
-        commit = ""
     return {
         "lyapunov_exponent_mean": mean, "lyapunov_exponent_std": float(np.nanstd(rates)),
         "lyapunov_time": 1.0 / mean if mean > 0 else math.inf,
@@ -144,8 +137,7 @@ def lyapunov_summary(growth, spec, config, *, command: str, wall: float) -> dict
         "reynolds_number": spec.reynolds_number, "simulation_size": spec.simulation_size,
         "lyapunov": dataclasses.asdict(config),
         "command": command,
-        "commit": commit, "machine": f"{platform.node()} {platform.machine()} "
-                                     f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "commit": git_commit(), "machine": machine_description(),
         "wall_time_s": round(wall, 1),
     }
 

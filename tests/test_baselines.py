@@ -124,3 +124,27 @@ def test_climatologies_are_the_mean_state_and_random_climate_frames():
                                   seed=5)[1]
     np.testing.assert_array_equal(again.vorticity.values, members.vorticity.values)
     np.testing.assert_allclose(members.lead_time.values, [0.2, 0.4, 0.6])
+
+
+def test_reference_stores_are_scorable_against_their_truth_and_kept_on_rerun(tmp_path):
+    """Every reference store records the truth it started from (evaluate accepts it) and
+    a second call keeps what exists (resume, nothing rewritten)."""
+    from rollflow.baselines import reference_forecast_stores
+    from rollflow.forecast import score_forecast_store
+    from rollflow.store import save_dataset, trajectories_to_dataset
+
+    spec = FlowSpec(simulation_size=16, output_size=16, warmup_time=0.4, num_frames=6,
+                    num_samples=2, save_interval=0.2)
+    save_dataset(trajectories_to_dataset(solver.simulate(spec, [0, 1]), spec),
+                 tmp_path / "truth.zarr")
+    kwargs = dict(init_index=1, num_frames=3, solver_sizes=[16],
+                  climate_path=tmp_path / "truth.zarr", num_members=2)
+    paths = reference_forecast_stores(tmp_path / "truth.zarr", tmp_path / "refs", **kwargs)
+    assert sorted(paths) == ["climatology", "climatology_prob", "persistence", "solver_16"]
+    stamps = {n: p.stat().st_mtime_ns for n, p in paths.items()}
+    for name, path in paths.items():
+        skill = score_forecast_store(path, tmp_path / "truth.zarr", num_resamples=10)
+        assert skill.attrs["forecast_num_members"] == (2 if name == "climatology_prob" else 1)
+    assert reference_forecast_stores(tmp_path / "truth.zarr", tmp_path / "refs",
+                                     **kwargs) == paths
+    assert {n: p.stat().st_mtime_ns for n, p in paths.items()} == stamps

@@ -15,6 +15,15 @@ def test_cli_reference_is_current():
     assert result.returncode == 0, "docs/cli.md is stale: run scripts/cli_reference.py"
 
 
+def test_models_page_is_the_shipped_cards():
+    """Bug: docs/models.md kept the per-member-only cost lines after the cards gained the
+    cost of all members; the page is now checked against its renderer."""
+    from rollflow.training.cards import models_page
+
+    assert (ROOT / "docs" / "models.md").read_text() == models_page(), \
+        "docs/models.md is stale: run experiments/kf32/ship.py or x4_ship.py"
+
+
 def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()

@@ -6,8 +6,7 @@ Stages per variant (each skipped when its output exists, so the command resumes)
 cost probe (all variants side by side, first) → training for budget / cost steps →
 ensemble forecast of the validation store → headline skill → result.json. The K sweep
 re-forecasts the sweep variant at several steps per shift. summary.json collects all.
-Logic lives in rollflow (training.step_cost, forecast, analysis.headline_skill); this file
-only wires the config to it.
+Logic: rollflow (training.step_cost / train_until, forecast.scored_forecast); wiring here.
 """
 
 from __future__ import annotations
@@ -32,41 +31,25 @@ def _load_variants(path: Path) -> tuple[dict, dict]:
     return plan, configs
 
 
-def _cost_key(mapping: dict) -> str:
-    """Variants with the same network, window and batch cost the same per step."""
-    return json.dumps([mapping.get("net"), mapping["diffusion"].get("num_context"),
-                       mapping["diffusion"].get("window_size"),
-                       mapping.get("optim", {}).get("batch_size")], sort_keys=True)
-
-
-def _costs(names: list[str], configs: dict, data: Path, out: Path, rounds: int = 3) -> dict:
-    """Cost per step of each distinct network, measured in interleaved rounds (A B A B …,
-    median over rounds) so that drifting machine load hits every network alike; variants
-    that share a network share its cost, hence get exactly the same number of steps."""
+def _costs(names: list[str], configs: dict, data: Path, out: Path) -> dict:
+    """CPU s per step of each variant, interleaved rounds, median (variants sharing a
+    network share it, hence get exactly the same number of steps); cached in costs.json."""
     from rollflow.nets import build_network, count_parameters
-    from rollflow.training import step_cost, train_config_from_mapping
+    from rollflow.training import interleaved_step_costs, train_config_from_mapping
 
     path = out / "costs.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if all(name in saved for name in names):
-            return saved
-    keys = {name: _cost_key(configs[name]) for name in names}
-    first = {key: name for name, key in reversed(list(keys.items()))}
-    samples: dict[str, list[float]] = {key: [] for key in first}
-    for _ in range(rounds):
-        for key, name in first.items():
-            config = train_config_from_mapping(configs[name], where=name)
-            samples[key].append(step_cost(config, data, num_steps=6, warmup_steps=2).cpu_seconds)
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    if all(name in saved for name in names):
+        return saved
+    typed = {name: train_config_from_mapping(configs[name], where=name) for name in names}
     records = {}
-    for name in names:
-        config = train_config_from_mapping(configs[name], where=name)
-        cpu = sorted(samples[keys[name]])[len(samples[keys[name]]) // 2]
-        records[name] = {"cpu_seconds_per_step": cpu, "cost_rounds": samples[keys[name]],
+    for name, rounds in interleaved_step_costs(typed, data).items():
+        config, cpu = typed[name], sorted(rounds)[len(rounds) // 2]
+        records[name] = {"cpu_seconds_per_step": cpu, "cost_rounds": rounds,
                          "batch_size": config.optim.batch_size,
                          "parameters": count_parameters(build_network(config.net,
                                                                       config.num_frames))}
-        print(f"[ablate] {name}: {cpu:.3f} CPU s/step (rounds {samples[keys[name]]}), "
+        print(f"[ablate] {name}: {cpu:.3f} CPU s/step (rounds {rounds}), "
               f"{records[name]['parameters'] / 1e6:.2f} M parameters", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, indent=1))
@@ -74,50 +57,33 @@ def _costs(names: list[str], configs: dict, data: Path, out: Path, rounds: int =
 
 
 def _train(name: str, mapping: dict, steps: int, data: Path, out: Path) -> Path:
-    from rollflow.training import run_training
     from rollflow.configio import merge_mappings
-    from rollflow.training import train, train_config_from_mapping
+    from rollflow.training import train_config_from_mapping, train_until
 
     config = train_config_from_mapping(merge_mappings(mapping, {"optim": {"total_steps": steps}}),
                                        where=name)
-    run_dir = out / name / "run"
     print(f"[ablate] training {name}: {steps} steps", file=sys.stderr)
-    run_training(train(config, data, run_dir, resume=True))
-    return run_dir
+    train_until(config, data, out / name / "run")
+    return out / name / "run"
 
 
 def _score(run_dir: Path, validation: Path, evaluate: dict, steps_per_shift: int | None,
            seed: int = 0) -> dict:
-    from rollflow.analysis.skill import headline_skill
-    from rollflow.conventions import VORTICITY
-    from rollflow.forecast import ForecastSettings, forecast
+    from rollflow.analysis.skill import skill_record
+    from rollflow.forecast import ForecastSettings, frames_for_horizon, scored_forecast
     from rollflow.store import open_trajectories
-    from rollflow.training import load_trained
-    from rollflow.training.checkpoint import latest_checkpoint, load_checkpoint
+    from rollflow.training import latest_progress, load_trained
 
     model = load_trained(run_dir)
-    truth = open_trajectories(validation)
-    frames = evaluate["frames"] // model.config.data.frame_stride   # the same horizon in t.u.
-    settings = ForecastSettings(init_index=evaluate["init_index"], num_frames=frames,
+    settings = ForecastSettings(init_index=evaluate["init_index"],
+                                num_frames=frames_for_horizon(model, evaluate["frames"]),
                                 num_members=evaluate["members"], seed=seed,
                                 batch_size=evaluate["batch_size"],
                                 steps_per_shift=steps_per_shift)
-    result = forecast(model, truth[VORTICITY].load(), settings, attrs=truth.attrs)
-    skill = headline_skill(result[VORTICITY], truth[VORTICITY], seed=seed).compute()
-    info = load_checkpoint(latest_checkpoint(run_dir)).info
-    record = {"step": model.step, "cpu_seconds": info.get("cpu_seconds"),
-              "samples_seen": info.get("samples_seen"),
-              "calls_per_frame": result.attrs["forecast_network_calls_per_frame"],
-              "seconds_per_time_unit": result.attrs["forecast_seconds_per_time_unit"],
-              "log_spectral_error": float(skill.log_spectral_error)}
-    for kind in ("mean", "member"):
-        for part in ("estimate", "lower", "upper"):
-            values = skill[f"decorrelation_{kind}_{part}"].values.tolist()
-            record[f"T_{kind}_{part}"] = dict(zip(map(str, skill.threshold.values.tolist()),
-                                                  values))
-    record["rho_at"] = dict(zip(map(str, skill.lead.values.tolist()),
-                                skill.correlation_at_leads.values.tolist()))
-    return record
+    _, skill = scored_forecast(model, open_trajectories(validation), settings, seed=seed)
+    info = latest_progress(run_dir)[1]
+    return {"step": model.step, "cpu_seconds": info.get("cpu_seconds"),
+            "samples_seen": info.get("samples_seen"), **skill_record(skill)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                       **_score(run_dir, args.validation, evaluate, None)}
             path.write_text(json.dumps(record, indent=1))
         summary[name] = json.loads(path.read_text())
-        print(f"[ablate] {name}: T0.8 (ens. mean) {summary[name]['T_mean_estimate']['0.8']:.2f} "
+        print(f"[ablate] {name}: T0.8 (ens. mean) {summary[name]['T_mean']['0.8']:.2f} "
               f"t.u.", file=sys.stderr)
     sweep = evaluate.get("sweep_variant")
     if sweep in names:

@@ -2,11 +2,10 @@
 
     .venv/bin/python experiments/kf32/report.py [--out runs/kf32]
 
-Reads runs/kf32/scores/*.nc (from benchmark.py's evaluate and rollouts stages),
-runs/kf32/learning_curve_rolling.json and runs/kf32/ablations/summary.json; writes
-docs/figures/kf32/*.png and replaces the block between the kf32-benchmark markers in
-docs/results.md. Sections whose inputs do not exist yet are listed as pending, so the
-page can be regenerated after every session.
+Reads runs/kf32/scores/*.nc, learning_curve_rolling.json and ablations/summary.json;
+writes docs/figures/kf32/*.png and the block between the kf32-benchmark markers of
+docs/results.md (sections whose inputs are missing say "pending"). Tables and figures are
+rollflow.analysis.tables / .readings / .figures; this file chooses and orders them.
 """
 
 from __future__ import annotations
@@ -14,11 +13,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
+
+from rollflow.analysis.tables import (ablation_table, divergence_table, learning_curve_table,
+                                      paired_table, replace_block, rollout_table, skill_table)
+from rollflow.provenance import git_commit, machine_description
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -35,95 +35,24 @@ def _label(name: str) -> str:
     return LABELS.get(name, name)
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _t(skill, kind: str, threshold: float) -> str:
-    sel = {"threshold": threshold}
-    est = float(skill[f"decorrelation_{kind}_estimate"].sel(sel))
-    lo = float(skill[f"decorrelation_{kind}_lower"].sel(sel))
-    hi = float(skill[f"decorrelation_{kind}_upper"].sel(sel))
-    return f"{est:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
-def _t_record(r: dict, threshold: str = "0.8") -> str:
-    """T (ensemble mean) with its CI from an ablate.py result record."""
-    return (f"{r['T_mean_estimate'][threshold]:.2f} [{r['T_mean_lower'][threshold]:.2f}, "
-            f"{r['T_mean_upper'][threshold]:.2f}]")
-
-
 def _load_scores(out: Path, names: list[str]) -> dict:
     import xarray as xr
 
-    scores = {}
-    for name in names:
-        path = out / "scores" / f"{name}.nc"
-        if path.exists():
-            scores[name] = xr.load_dataset(path)
-    return scores
-
-
-def main_table(scores: dict) -> list[str]:
-    lines = ["| forecast | members | T₀.₉₅ (t.u.) | T₀.₉ (t.u.) | T₀.₈ (t.u.) | T₀.₈ single member "
-             "| ρ at 0.2 / 1 / 2 t.u. | log-spectral error | network calls per frame per member "
-             "| s per t.u. per trajectory, one member | s per t.u., all members (the "
-             "ensemble-mean reading's cost) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, skill in scores.items():
-        members = skill.attrs.get("num_members", 1)
-        rho = " / ".join(f"{v:.3f}" for v in skill.correlation_at_leads.values)
-        single = _t(skill, "member", 0.8) if members > 1 else "—"
-        calls = skill.attrs.get("forecast_network_calls_per_frame")
-        cost = skill.attrs.get("forecast_seconds_per_time_unit", float("nan"))
-        lines.append(f"| {_label(name)} | {members} | {_t(skill, 'mean', 0.95)} | "
-                     f"{_t(skill, 'mean', 0.9)} | {_t(skill, 'mean', 0.8)} | {single} | {rho} | "
-                     f"{float(skill.log_spectral_error):.3f} | "
-                     f"{'—' if calls is None else f'{calls:.2f}'} | {cost:.3g} | "
-                     f"{cost * members:.3g} |")
-    return lines
+    paths = {name: out / "scores" / f"{name}.nc" for name in names}
+    return {name: xr.load_dataset(p) for name, p in paths.items() if p.exists()}
 
 
 def figures(scores: dict) -> list[str]:
-    import xarray as xr
+    """Overlays and the Pareto plot (each model a curve over its members, solvers the line)."""
+    from rollflow.analysis.figures import comparison_figures
+    from rollflow.analysis.readings import ensemble_readings, pareto_points, solver_readings
 
-    from rollflow.analysis import (plot_correlation, plot_pareto, plot_spectrum,
-                                   plot_spread_skill, save_figure)
-
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    names = list(scores)
-    curves = xr.concat([scores[n].mean_correlation for n in names], dim="model")
-    curves = curves.assign_coords(model=[_label(n) for n in names])
-    out = [save_figure(plot_correlation(curves, dim="lead_time", label_dim="model"),
-                       FIGURES / "correlation.png")]
-    spectra = [scores[names[0]].energy_spectrum_truth] + [scores[n].energy_spectrum_forecast
-                                                          for n in names]
-    spectra = xr.concat(spectra, dim="model").assign_coords(
-        model=["truth"] + [_label(n) for n in names])
-    out.append(save_figure(plot_spectrum(spectra, label_dim="model", k_max=16),
-                           FIGURES / "spectrum.png"))
-    for name in names:
-        if "spread" in scores[name]:
-            skill = scores[name][["rmse", "spread", "spread_skill"]]
-            skill = skill.swap_dims(time="lead_time")
-            out.append(save_figure(plot_spread_skill(skill), FIGURES / f"spread_{name}.png"))
-    points = xr.Dataset(
-        {"cost": ("model", [float(scores[n].attrs.get("forecast_seconds_per_time_unit", 0))
-                            * scores[n].attrs.get("num_members", 1)      # all members
-                            for n in names if n != "persistence"]),
-         **{k: ("model", [float(scores[n][f"decorrelation_mean_{k}"].sel(threshold=0.8))
-                          for n in names if n != "persistence"])
-            for k in ("estimate", "lower", "upper")},
-         "kind": ("model", ["solver" if n.startswith("solver") else "model"
-                            for n in names if n != "persistence"])},
-        coords={"model": [_label(n) for n in names if n != "persistence"]})
-    out.append(save_figure(plot_pareto(points), FIGURES / "pareto.png"))
-    return [f"![{p.stem}](figures/kf32/{p.name})" for p in out]
+    models = [n for n in scores if not n.startswith("solver_") and n != "persistence"]
+    readings = [r for n in models for r in ensemble_readings(scores, n, _label(n))]
+    solvers = solver_readings(scores, {n: _label(n) for n in scores if n.startswith("solver_")})
+    paths = comparison_figures(scores, {n: _label(n) for n in scores}, FIGURES,
+                               pareto=pareto_points(readings, solvers))
+    return [f"![{p.stem}](figures/kf32/{p.name})" for p in paths]
 
 
 def ablation_section(out: Path) -> list[str]:
@@ -133,112 +62,44 @@ def ablation_section(out: Path) -> list[str]:
     else:   # an unfinished ablation run: the variants done so far
         summary = {p.parent.name: json.loads(p.read_text())
                    for p in sorted((out / "ablations").glob("*/result.json"))}
-    if not summary:
-        return ["Ablations: pending (`experiments/kf32/ablate.py`)."]
-    lines = ["| variant | overrides | parameters | CPU s per step | steps × batch | T₀.₈ ens. mean "
-             "[95 % CI] | T₀.₉ | ρ at 0.2 / 1 / 2 t.u. | calls per frame |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in summary.items():
-        if "_K" in name:
-            continue
-        t8 = _t_record(r)
-        rho = " / ".join(f"{v:.3f}" for v in r["rho_at"].values())
-        lines.append(f"| {name} | `{json.dumps(r['overrides'])}` | {r['parameters'] / 1e6:.2f} M | "
-                     f"{r['cpu_seconds_per_step']:.3f} | {r['total_steps']} × {r['batch_size']} | "
-                     f"{t8} | {r['T_mean_estimate']['0.9']:.2f} | {rho} | "
-                     f"{r['calls_per_frame']:.2f} |")
-    sweep = {k: v for k, v in summary.items() if "_K" in k}
-    if sweep:
-        lines += ["", "| sampling | steps per shift K | network calls per frame | T₀.₈ ens. mean "
-                      "[95 % CI] | T₀.₉ | s per t.u. per trajectory |", "|---|---|---|---|---|---|"]
-        for name, r in sweep.items():
-            lines.append(f"| {name} | {r['steps_per_shift']} | {r['calls_per_frame']:.2f} | "
-                         f"{_t_record(r)} | {r['T_mean_estimate']['0.9']:.2f} | "
-                         f"{r['seconds_per_time_unit']:.3f} |")
-    return lines
+    return ablation_table(summary) if summary else ["Ablations: pending (ablate.py)."]
 
 
 def curve_section(out: Path) -> list[str]:
     path = out / "learning_curve_rolling.json"
-    if not path.exists():
-        return ["Learning curve: pending (benchmark.py stage train)."]
-    curve = json.loads(path.read_text())
-    lines = ["| step | samples seen | CPU-hours | T₀.₈ validation (t.u.) | T₀.₉ |",
-             "|---|---|---|---|---|"]
-    for e in curve:
-        lines.append(f"| {e['step']} | {e['samples_seen']} | {e['cpu_hours']:.2f} | "
-                     f"{e['T_mean']['0.8']:.2f} | {e['T_mean']['0.9']:.2f} |")
-    return lines
+    return (learning_curve_table(json.loads(path.read_text())) if path.exists()
+            else ["Learning curve: pending (benchmark.py stage train)."])
 
 
 def rollout_section(out: Path, models: list[str]) -> list[str]:
     import xarray as xr
 
-    lines = ["| model | rollouts | share finite | share with KE inside the truth's range "
-             "(every frame) | share of frames inside | log-spectral error of time-mean E(k) |",
-             "|---|---|---|---|---|---|"]
-    found = False
-    for name in models:
-        path = out / "scores" / f"rollout_{name}.nc"
-        if not path.exists():
-            continue
-        found = True
-        r = xr.load_dataset(path)
-        count = r.attrs.get("num_rollouts", r.sizes.get("sample", ""))
-        lines.append(f"| {_label(name)} | {count} × {r.sizes.get('time', '')} frames | "
-                     f"{float(r.share_finite):.2f} | {float(r.share_in_range):.2f} | "
-                     f"{float(r.share_frames_in_range):.3f} | {float(r.log_spectral_error):.3f} |")
-    return lines if found else ["Long rollouts: pending (benchmark.py stage rollouts)."]
+    paths = {_label(n): out / "scores" / f"rollout_{n}.nc" for n in models}
+    found = {label: xr.load_dataset(p) for label, p in paths.items() if p.exists()}
+    return rollout_table(found) if found else ["Long rollouts: pending (benchmark.py stage "
+                                               "rollouts)."]
 
 
 def divergence_section(scores: dict) -> list[str]:
-    """Ensemble divergence rate of each model next to the flow's leading Lyapunov exponent
-    (solver twins at 128², the KF32 DNS grid: docs/figures/lyapunov_128/summary.json)."""
+    """Members' divergence rate next to λ₁ (jax-cfd twins at 128², docs/figures/lyapunov_128)."""
     summary_path = ROOT / "docs" / "figures" / "lyapunov_128" / "summary.json"
     if not summary_path.exists():
         return ["Lyapunov reference missing (rollflow lyapunov simulations/lyapunov_128.toml)."]
     summary = json.loads(summary_path.read_text())
-    lam, std = summary["lyapunov_exponent_mean"], summary["lyapunov_exponent_std"]
-    lines = ["| forecast | growth rate of the members' separation (1/t.u.) | ratio to λ₁ |",
-             "|---|---|---|",
-             f"| flow (jax-cfd twins at 128², `docs/figures/lyapunov_128`) | λ₁ = {lam:.3f} "
-             f"± {std:.3f} | 1 |"]
-    for name, skill in scores.items():
-        if "ensemble_growth_rate" in skill:
-            rate = float(skill.ensemble_growth_rate)
-            lines.append(f"| {_label(name)} | {rate:.3f} | {rate / lam:.2f} |")
-    lines += ["", "The members start from the same state, so their separation grows from the "
-              "sampler's noise; the rate is fitted over the regime below half of saturation "
-              "(`rollflow.analysis.separation_growth`, mean over test trajectories)."]
-    return lines
+    lines = divergence_table({_label(n): s for n, s in scores.items()},
+                             summary["lyapunov_exponent_mean"], summary["lyapunov_exponent_std"],
+                             "jax-cfd twins at 128², `docs/figures/lyapunov_128`")
+    return lines + ["", "The members start from the same state, so their separation grows "
+                    "from the sampler's noise; the rate is fitted over the regime below half "
+                    "of saturation (`rollflow.analysis.separation_growth`, mean over test "
+                    "trajectories)."]
 
 
 def comparison_section(scores: dict, pairs=(("rolling", "standard"),
                                             ("rolling", "deterministic"))) -> list[str]:
-    """Paired differences of T_c between models forecasting the same test states
-    (`rollflow.analysis.paired_decorrelation_difference`, ensemble-mean curves)."""
-    from rollflow.analysis import paired_decorrelation_difference
-
-    lines = ["| comparison | network calls per frame | ΔT₀.₉₅ (t.u.) | ΔT₀.₉ (t.u.) "
-             "| ΔT₀.₈ (t.u.) | share of resamples with the first longer at 0.8 |",
-             "|---|---|---|---|---|---|"]
-    found = False
-    for a, b in pairs:
-        if a not in scores or b not in scores:
-            continue
-        found = True
-        curves = [scores[n].ensemble_mean_correlation.assign_coords(
-            time=scores[n].lead_time.values).rename(time="lead_time") for n in (a, b)]
-        diff = paired_decorrelation_difference(*curves, dim="lead_time")
-        calls = " vs ".join(f"{scores[n].attrs.get('forecast_network_calls_per_frame', 0):.2f}"
-                            for n in (a, b))
-        cells = [f"{float(diff.estimate.sel(threshold=c)):+.2f} "
-                 f"[{float(diff.lower.sel(threshold=c)):+.2f}, "
-                 f"{float(diff.upper.sel(threshold=c)):+.2f}]" for c in (0.95, 0.9, 0.8)]
-        share = float(diff.share_first_longer.sel(threshold=0.8))
-        lines.append(f"| {_label(a)} − {_label(b)} | {calls} | {' | '.join(cells)} | "
-                     f"{share:.3f} |")
-    if not found:
+    lines = paired_table({_label(n): s for n, s in scores.items()},
+                         [(_label(a), _label(b)) for a, b in pairs])
+    if not lines:
         return ["Model comparisons: pending (both models' test scores are needed)."]
     return lines + ["", "Paired percentile bootstrap (1 000 resamples, seed 0): each resample "
                         "draws the same test trajectories for both models, so the interval "
@@ -251,8 +112,8 @@ def render(out: Path, plan: dict) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [START, "", "## The KF32 benchmark", "",
              f"Generated by `.venv/bin/python experiments/kf32/report.py` at commit "
-             f"`{_commit()}`, {now}, on {platform.node() or 'this machine'} "
-             f"({os.cpu_count()} CPU cores, no GPU). Inputs: `experiments/kf32/benchmark.py` "
+             f"`{git_commit(ROOT)}`, {now}, on {machine_description()} "
+             f"(no GPU). Inputs: `experiments/kf32/benchmark.py` "
              f"(plan `experiments/kf32/benchmark.toml`) and `experiments/kf32/ablate.py`.", "",
              "### Fixed-budget ablations (validation store, seed 500)", ""]
     lines += ablation_section(out)
@@ -260,7 +121,7 @@ def render(out: Path, plan: dict) -> str:
     lines += curve_section(out)
     lines += ["", "### Test set: every model and the solver ladder (seed 1000)", ""]
     if scores:
-        lines += main_table(scores) + [""] + figures(scores)
+        lines += skill_table({_label(n): s for n, s in scores.items()}) + [""] + figures(scores)
     else:
         lines.append("Test-set scores: pending (benchmark.py stages forecast … evaluate).")
     lines += ["", "### Model against model on the same test states", ""]
@@ -278,13 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32")
     parser.add_argument("--plan", type=Path, default=HERE / "benchmark.toml")
     args = parser.parse_args(argv)
-    block = render(args.out, load_toml(args.plan))
-    text = DOC.read_text()
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text)
+    DOC.write_text(replace_block(DOC.read_text(), START, END,
+                                 render(args.out, load_toml(args.plan))))
     print(f"wrote {DOC}", file=sys.stderr)
     return 0
 

@@ -95,10 +95,9 @@ def main(argv=None) -> int:
             if sampling.exists() else False,
             "test_store": "data/kf32/test_segments.zarr (16 trajectories × 3 states, seed 1000)"}
     export_model(run_dir, args.name, card=card, ema_decay=choice["chosen"])
-    sys.path.insert(0, str(HERE))
-    from ship import write_doc
+    from rollflow.training.cards import models_page
 
-    write_doc()
+    (ROOT / "docs/models.md").write_text(models_page())
     print(f"shipped {args.name} from {run_dir} (EMA {choice['chosen']})", file=sys.stderr)
     return 0
 

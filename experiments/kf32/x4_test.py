@@ -45,9 +45,9 @@ def forecasters(plan: dict, out: Path) -> dict:
 def forecast_stage(plan: dict, out: Path, store: Path) -> None:
     import torch
 
-    from rollflow.forecast import ForecastSettings, forecast_to_store
-    from rollflow.baselines import climatology_forecasts, persistence_forecast, solver_forecast
-    from rollflow.store import open_trajectories, read_spec, save_dataset
+    from rollflow.baselines import reference_forecast_stores
+    from rollflow.forecast import forecast_with_progress, frames_for_horizon, settings_from_plan
+    from rollflow.store import open_trajectories
     from rollflow.training import load_trained
 
     torch.set_num_threads(2)
@@ -56,67 +56,37 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
     target = out / "forecasts"
     target.mkdir(parents=True, exist_ok=True)
     for name, (model_ref, members, precision) in forecasters(plan, out).items():
-        path = target / f"{name}.zarr"
-        done = path.with_suffix(".done")
-        if done.exists():
-            continue
         ref = str(out / model_ref) if (out / model_ref).exists() else model_ref
         model = load_trained(ref, ema_decay=_chosen(out, model_ref))
-        settings = ForecastSettings(
-            init_index=fc["init_index"], num_frames=fc["frames"] // model.config.data.frame_stride,
-            num_members=members, seed=fc["seed"], batch_size=fc["batch_size"],
+        settings = settings_from_plan(
+            fc, num_frames=frames_for_horizon(model, fc["frames"]), num_members=members,
             precision=precision, symmetry_members=members > 1 and _symmetric(out, model_ref))
-        say(f"forecast {name}: {members} members, {precision}")
-        forecast_to_store(model, truth.vorticity, settings, path, attrs=truth.attrs,
-                          extra_attrs={"forecast_run_dir": ref,
-                                       "forecast_checkpoint_step": model.step},
-                          overwrite=True)
-        done.touch()
-    spec = read_spec(test)
-    values = truth.vorticity.load()
-    path = target / "persistence.zarr"
-    if not path.exists():
-        result = persistence_forecast(values, init_index=fc["init_index"],
-                                      num_frames=fc["frames"], save_interval=spec.save_interval,
-                                      source_attrs=truth.attrs)
-        save_dataset(result, path)
-    if not (target / "climatology.zarr").exists():
-        climate = open_trajectories(store / "train128.zarr").vorticity
-        for name, result in zip(("climatology", "climatology_prob"), climatology_forecasts(
-                values, climate, init_index=fc["init_index"], num_frames=fc["frames"],
-                num_members=MEMBERS_FULL, seed=fc["seed"], source_attrs=truth.attrs)):
-            save_dataset(result, target / f"{name}.zarr")
-    for size in plan["solvers"]:
-        path = target / f"solver_{size}.zarr"
-        if not path.exists():
-            say(f"forecast: jax-cfd {size}² from the same states")
-            save_dataset(solver_forecast(values, spec, init_index=fc["init_index"],
-                                         num_frames=fc["frames"], simulation_size=size,
-                                         source_attrs=truth.attrs), path)
+        forecast_with_progress(model, truth.vorticity, settings, target / f"{name}.zarr",
+                               desc=f"forecast {name} ({members} members, {precision})",
+                               attrs=truth.attrs, extra_attrs={
+                                   "forecast_run_dir": ref, "forecast_checkpoint_step": model.step})
+    reference_forecast_stores(test, target, init_index=fc["init_index"], num_frames=fc["frames"],
+                              solver_sizes=plan["solvers"], climate_path=store / "train128.zarr",
+                              num_members=MEMBERS_FULL, seed=fc["seed"], say=say)
 
 
 def evaluate_stage(plan: dict, out: Path, store: Path) -> None:
-    from rollflow.analysis.skill import headline_skill
+    """Scores of every forecast against the states it started from (provenance checked),
+    and of its 2- and 4-member subsets (the ensemble-size curves)."""
+    from rollflow.forecast import score_forecast_store
     from rollflow.store import open_trajectories, save_dataset
 
-    truth = open_trajectories(store / "test_segments.zarr").vorticity.load()
-    target = out / "scores"
+    truth, target = store / "test_segments.zarr", out / "scores"
     target.mkdir(parents=True, exist_ok=True)
     for source in sorted((out / "forecasts").glob("*.zarr")):
-        ds = open_trajectories(source, validate=False)
-        members = ds.sizes["member"]
-        subsets = [m for m in (2, 4) if m < members] + [members]
-        for m in subsets:
-            name = source.stem if m == members else f"{source.stem}_m{m}"
-            path = target / f"{name}.nc"
+        members = open_trajectories(source, validate=False).sizes["member"]
+        for m in [m for m in (2, 4) if m < members] + [members]:
+            path = target / f"{source.stem if m == members else f'{source.stem}_m{m}'}.nc"
             if path.exists():
                 continue
-            fc = ds.vorticity.isel(member=slice(0, m)).load()
-            skill = headline_skill(fc, truth).compute()
-            skill.attrs.update({k: v for k, v in ds.attrs.items() if k.startswith("forecast_")})
-            skill.attrs["forecast_num_members"] = m
+            skill = score_forecast_store(source, truth, members=m)
             save_dataset(skill, path)
-            say(f"evaluate {name}: T0.8 ensemble mean "
+            say(f"evaluate {path.stem}: T0.8 ensemble mean "
                 f"{float(skill.decorrelation_mean_estimate.sel(threshold=0.8)):.2f}, "
                 f"single member {float(skill.decorrelation_member_estimate.sel(threshold=0.8)):.2f}")
 

@@ -1,6 +1,7 @@
 """Figures from stores' DataArrays: the standard set of one scored forecast (correlation,
 spectra, spread–skill, a vorticity panel: `rollflow evaluate --figures`, the demo) and one
-figure of a named kind (`rollflow plot --kind`)."""
+figure of a named kind (`rollflow plot --kind`), and the overlays that compare several
+scored forecasts of the same states (`comparison_figures`, results pages)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from rollflow.conventions import LEAD_TIME, MEMBER, MODEL, SAMPLE, TIME
 from rollflow.errors import DataError
 
-__all__ = ["standard_figures", "figure_of_kind", "FIGURE_KINDS", "time_dim"]
+__all__ = ["standard_figures", "comparison_figures", "figure_of_kind", "FIGURE_KINDS",
+           "time_dim"]
 
 
 def standard_figures(scores, forecast, truth, directory: str | Path) -> list[Path]:
@@ -47,6 +49,39 @@ def standard_figures(scores, forecast, truth, directory: str | Path) -> list[Pat
                            title=f"sample {int(shown['sample'])}, lead {lead:.1f} t.u. "
                                  f"(t = {float(shown['time']):.1f} t.u.)")
     paths.append(save_figure(panel, directory / "vorticity.png"))
+    return paths
+
+
+def comparison_figures(scores, labels, directory: str | Path, *, pareto=None,
+                       k_max: int = 16) -> list[Path]:
+    """Overlays of several `headline_skill` Datasets (name → Dataset, `labels` name →
+    legend text) of the same states: ensemble-mean ρ against lead time (correlation.png),
+    energy spectra with the truth's (spectrum.png), spread–skill of each forecast with
+    members (spread_<name>.png) and, given `pareto` points (`readings.pareto_points`),
+    skill against honest cost (pareto.png). Returns the paths written."""
+    import xarray as xr
+
+    from rollflow.analysis import (plot_correlation, plot_pareto, plot_spectrum,
+                                   plot_spread_skill, save_figure)
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    names = list(scores)
+    curves = xr.concat([scores[n].mean_correlation for n in names], dim=MODEL)
+    paths = [save_figure(plot_correlation(curves.assign_coords({MODEL: [labels[n] for n in names]}),
+                                          dim=LEAD_TIME, label_dim=MODEL),
+                         directory / "correlation.png")]
+    spectra = xr.concat([scores[names[0]].energy_spectrum_truth]
+                        + [scores[n].energy_spectrum_forecast for n in names], dim=MODEL)
+    spectra = spectra.assign_coords({MODEL: ["truth"] + [labels[n] for n in names]})
+    paths.append(save_figure(plot_spectrum(spectra, label_dim=MODEL, k_max=k_max),
+                             directory / "spectrum.png"))
+    for name in names:
+        if "spread" in scores[name]:
+            skill = scores[name][["rmse", "spread", "spread_skill"]].swap_dims({TIME: LEAD_TIME})
+            paths.append(save_figure(plot_spread_skill(skill), directory / f"spread_{name}.png"))
+    if pareto is not None:
+        paths.append(save_figure(plot_pareto(pareto), directory / "pareto.png"))
     return paths
 
 

@@ -22,7 +22,7 @@ from rollflow.analysis.scores import combine_scores, sample_scores
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, TRAJECTORY
 from rollflow.errors import DataError
 
-__all__ = ["headline_skill", "correlation_at", "per_sample_scores"]
+__all__ = ["headline_skill", "skill_record", "correlation_at", "per_sample_scores"]
 
 
 def correlation_at(curve: xr.DataArray, leads: Sequence[float]) -> xr.DataArray:
@@ -102,3 +102,28 @@ def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
     scores["mean_correlation"] = curve.drop_vars(TIME, errors="ignore")
     scores["correlation_at_leads"] = correlation_at(curve, leads)
     return scores
+
+
+def skill_record(skill: xr.Dataset) -> dict:
+    """A `headline_skill` Dataset as plain JSON-ready numbers (t.u. keyed by threshold).
+
+    Keys: T_mean, T_member (estimates) and T_{mean,member}_{lower,upper} (95 % CI), each
+    {"0.95": …, "0.9": …, "0.8": …}; rho_at {"0.2": …} (ρ of the ensemble mean at those
+    leads); log_spectral_error; and, when the forecast's cost attrs were carried over,
+    seconds_per_time_unit (per member) and network_calls_per_frame (per member).
+    """
+    keys = [str(float(t)) for t in skill.threshold.values]
+    record: dict = {}
+    for kind in ("mean", "member"):
+        for part, suffix in (("estimate", ""), ("lower", "_lower"), ("upper", "_upper")):
+            values = skill[f"decorrelation_{kind}_{part}"].values.tolist()
+            record[f"T_{kind}{suffix}"] = dict(zip(keys, map(float, values)))
+    record["rho_at"] = {str(float(lead)): float(v) for lead, v in
+                        zip(skill.lead.values, skill.correlation_at_leads.values)}
+    if "log_spectral_error" in skill:
+        record["log_spectral_error"] = float(skill.log_spectral_error)
+    for attr, key in (("forecast_seconds_per_time_unit", "seconds_per_time_unit"),
+                      ("forecast_network_calls_per_frame", "network_calls_per_frame")):
+        if attr in skill.attrs:
+            record[key] = float(skill.attrs[attr])
+    return record

@@ -61,10 +61,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from rollflow.conventions import SAMPLE, VORTICITY
-    from rollflow.forecast import ForecastSettings, forecast_to_store
+    from rollflow.forecast import ForecastSettings, forecast_with_progress
     from rollflow.store import open_trajectories
     from rollflow.training import load_trained
 
@@ -85,20 +83,13 @@ def run(args: argparse.Namespace) -> int:
                                 precision="bfloat16" if args.bf16 else "float32",
                                 channels_last=args.channels_last,
                                 symmetry_members=args.symmetry_members)
-    bar = tqdm(total=0, unit="frame", desc=f"forecast ({model.config.diffusion.mode})",
-               file=sys.stderr, dynamic_ncols=True)
-
-    def start(num_pending: int) -> None:
-        bar.reset(total=num_pending * settings.num_frames)
-
-    with bar:
-        done = forecast_to_store(model, vorticity, settings, args.out, attrs=truth.attrs,
-                                 extra_attrs={"forecast_checkpoint_step": model.step,
-                                              "forecast_run_dir": str(args.run_dir)},
-                                 overwrite=args.overwrite, progress=bar.update,
-                                 on_start=start,
-                                 warn=lambda text: print(f"rollflow forecast: {text}",
-                                                         file=sys.stderr))
+    done = forecast_with_progress(model, vorticity, settings, args.out, attrs=truth.attrs,
+                                  desc=f"forecast ({model.config.diffusion.mode})",
+                                  extra_attrs={"forecast_checkpoint_step": model.step,
+                                               "forecast_run_dir": str(args.run_dir)},
+                                  overwrite=args.overwrite,
+                                  warn=lambda text: print(f"rollflow forecast: {text}",
+                                                          file=sys.stderr))
     if done.num_run == 0:
         print(f"{args.out} is already complete (same model and settings); nothing to do")
         return 0

@@ -28,7 +28,8 @@ from rollflow.forecast.rollout import (ForecastModel, ForecastPlan, ForecastSett
                                        forecast_dataset, plan_forecast, run_batch,
                                        timing_attrs)
 
-__all__ = ["ForecastRun", "forecast_to_store", "pending_batch_starts", "RESUME_ATTRS"]
+__all__ = ["ForecastRun", "forecast_to_store", "forecast_with_progress", "pending_batch_starts",
+           "RESUME_ATTRS"]
 
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
@@ -100,6 +101,22 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
         return _forecast_to_store(model, truth, settings, path, attrs=attrs,
                                   extra_attrs=extra_attrs, overwrite=overwrite,
                                   progress=progress, on_start=on_start, warn=warn)
+
+
+def forecast_with_progress(model: ForecastModel, truth: xr.DataArray,
+                           settings: ForecastSettings, path: str | os.PathLike, *,
+                           desc: str, **kwargs: Any) -> ForecastRun:
+    """`forecast_to_store` behind a progress bar on stderr (frames of the batches still to
+    forecast, with a time estimate); `kwargs` go to `forecast_to_store`."""
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="frame", desc=desc, file=sys.stderr, dynamic_ncols=True)
+    with bar:
+        return forecast_to_store(model, truth, settings, path, progress=bar.update,
+                                 on_start=lambda n: bar.reset(total=n * settings.num_frames),
+                                 **kwargs)
 
 
 def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, overwrite,

@@ -3,8 +3,8 @@
 Imports diffusion, nets, store and specs; reads stores only through rollflow.store.
 """
 
-from rollflow.training.checkpoint import (Checkpoint, latest_checkpoint, load_checkpoint,
-                                          save_checkpoint)
+from rollflow.training.checkpoint import (Checkpoint, latest_checkpoint, latest_progress,
+                                          load_checkpoint, save_checkpoint)
 from rollflow.training.config import (DataConfig, DistillConfig, IntervalsConfig,
                                       OptimConfig, RuntimeConfig, TrainConfig, config_hash,
                                       load_train_config, train_config_from_mapping)
@@ -13,8 +13,9 @@ from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset,
 from rollflow.training.loop import learning_rate, train
 from rollflow.training.metrics import MetricsLog, plot_loss_curve
 from rollflow.training.distill import distillation_config, load_teacher
-from rollflow.training.probe import StepCost, step_cost, steps_for_budget
-from rollflow.training.progress import run_training
+from rollflow.training.probe import (StepCost, interleaved_step_costs, step_cost,
+                                     steps_for_budget)
+from rollflow.training.progress import learning_curve, run_training, train_until
 from rollflow.training.trained import TrainedModel, load_trained
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
     "load_train_config", "train_config_from_mapping", "config_hash",
     "NormStats", "WindowDataset", "StepBatchSampler", "compute_norm_stats", "split_samples",
     "train", "learning_rate", "Checkpoint", "save_checkpoint", "load_checkpoint",
-    "latest_checkpoint", "MetricsLog", "plot_loss_curve", "TrainedModel", "load_trained",
-    "StepCost", "step_cost", "steps_for_budget", "run_training", "DistillConfig",
+    "latest_checkpoint", "latest_progress", "train_until", "learning_curve", "MetricsLog", "plot_loss_curve", "TrainedModel", "load_trained",
+    "StepCost", "step_cost", "steps_for_budget", "interleaved_step_costs", "run_training", "DistillConfig",
     "distillation_config", "load_teacher",
 ]

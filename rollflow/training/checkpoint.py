@@ -213,6 +213,16 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def latest_progress(run_dir: str | Path) -> tuple[int, dict[str, Any]]:
+    """(step, info) of a run's newest checkpoint from its metadata alone (no tensors read):
+    info holds cpu_seconds, samples_seen, …; (0, {}) for a run without checkpoints."""
+    found = _steps(run_dir)
+    if not found:
+        return 0, {}
+    step, path = found[-1]
+    return step, _read_meta(path).get("info", {})
+
+
 def prune_checkpoints(run_dir: str | Path, keep: int) -> None:
     """Delete all but the newest `keep` checkpoints (JSON first, so none is left half)."""
     for _, path in _steps(run_dir)[:-keep]:

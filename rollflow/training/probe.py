@@ -3,7 +3,8 @@
 `step_cost(config, data)` builds the run (network, data, objective) in a throw-away
 directory, runs a few warm-up steps, then times `num_steps` steps with the process CPU
 clock (all threads) and the wall clock. Budgets in the benchmark are CPU seconds, so a
-model that is twice as cheap per step gets twice the steps.
+model that is twice as cheap per step gets twice the steps. `interleaved_step_costs` measures
+several configs in rounds (A B A B …) so that drifting machine load hits them alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from rollflow.training.config import TrainConfig
 from rollflow.training.loop import train_step
 from rollflow.training.state import prepare_run
 
-__all__ = ["StepCost", "step_cost", "steps_for_budget"]
+__all__ = ["StepCost", "step_cost", "steps_for_budget", "interleaved_step_costs"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,3 +62,25 @@ def _batch(state, step: int) -> torch.Tensor:
 def steps_for_budget(cost: StepCost, cpu_seconds: float) -> int:
     """Whole steps that fit in a CPU-seconds budget at the measured cost (≥ 1)."""
     return max(1, int(cpu_seconds / cost.cpu_seconds))
+
+
+def _cost_key(config: TrainConfig) -> tuple:
+    """Configs with the same network, context, window and batch cost the same per step."""
+    return (repr(config.net), config.diffusion.num_context, config.diffusion.window_size,
+            config.optim.batch_size)
+
+
+def interleaved_step_costs(configs: Mapping[str, TrainConfig], data_path: str | Path, *,
+                           rounds: int = 3, num_steps: int = 6, warmup_steps: int = 2,
+                           ) -> dict[str, list[float]]:
+    """CPU seconds per step of each config, measured in `rounds` interleaved rounds; configs
+    that share a network, window and batch share one measurement (hence their step
+    counts for a budget are equal). Returns name → the per-round costs (take the median)."""
+    keys = {name: _cost_key(config) for name, config in configs.items()}
+    first = {key: name for name, key in reversed(list(keys.items()))}
+    samples: dict[tuple, list[float]] = {key: [] for key in first}
+    for _ in range(rounds):
+        for key, name in first.items():
+            samples[key].append(step_cost(configs[name], data_path, num_steps=num_steps,
+                                          warmup_steps=warmup_steps).cpu_seconds)
+    return {name: list(samples[key]) for name, key in keys.items()}

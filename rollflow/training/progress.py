@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["run_training"]
+__all__ = ["run_training", "train_until", "learning_curve"]
 
 
 def _consume(records, show: bool = True) -> dict:
@@ -55,3 +55,43 @@ def run_training(records, show: bool = True) -> dict:
     except KeyboardInterrupt:
         _checkpoint_on_interrupt(records)
         raise
+
+
+def train_until(config, data_path, run_dir, stop: int | None = None, *,
+                show: bool = True) -> int:
+    """Resume (or start) the run in `run_dir` and train it up to step `stop` (default: the
+    config's total_steps) unless its newest checkpoint is there already; return the run's
+    step afterwards. The staged drivers' "train to the next learning-curve point"."""
+    from rollflow.training.checkpoint import latest_progress
+    from rollflow.training.loop import train
+
+    stop = config.optim.total_steps if stop is None else stop
+    if latest_progress(run_dir)[0] < stop:
+        run_training(train(config, data_path, run_dir, resume=True, stop_at=stop), show)
+    return latest_progress(run_dir)[0]
+
+
+def learning_curve(config, data_path, run_dir, stops, score, path, *, show: bool = True,
+                   say=None) -> list[dict]:
+    """Train the run up to each step of `stops` in turn and score it there once: each entry
+    {step, cpu_hours, samples_seen, **score(run_dir)} is appended to the JSON list at
+    `path` as soon as it is known (a rerun resumes training and skips scored steps).
+    `score(run_dir)` returns a JSON-ready dict (e.g. validation skill). Returns the curve."""
+    import json
+    from pathlib import Path
+
+    from rollflow.training.checkpoint import latest_progress
+
+    path = Path(path)
+    curve = json.loads(path.read_text()) if path.exists() else []
+    for stop in stops:
+        if train_until(config, data_path, run_dir, stop, show=show) != stop or any(
+                entry["step"] == stop for entry in curve):
+            continue
+        info = latest_progress(run_dir)[1]
+        curve.append({"step": stop, "cpu_hours": info.get("cpu_seconds", 0.0) / 3600.0,
+                      "samples_seen": info.get("samples_seen"), **score(run_dir)})
+        path.write_text(json.dumps(curve, indent=1))
+        if say:
+            say(curve[-1])
+    return curve

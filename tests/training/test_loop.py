@@ -246,3 +246,37 @@ def test_one_writer_per_run_directory(store, tmp_path):
         train(tiny_config("rolling"), store, tmp_path / "run", resume=True)
     list(first)
     assert next(train(tiny_config("rolling"), store, tmp_path / "run", resume=True))["step"] == 12
+
+
+def test_train_until_resumes_to_each_stop_and_reads_progress_without_tensors(store, tmp_path):
+    from rollflow.training import latest_progress, train_until
+
+    config = tiny_config("rolling")            # 12 steps in all
+    run = tmp_path / "run"
+    assert latest_progress(run) == (0, {})
+    assert train_until(config, store, run, 4, show=False) == 4
+    step, info = latest_progress(run)
+    assert step == 4 and info == load_checkpoint(latest_checkpoint(run)).info
+    assert train_until(config, store, run, 4, show=False) == 4      # already there: no step
+    assert latest_progress(run)[1] == info
+    assert train_until(config, store, run, show=False) == config.optim.total_steps
+    assert latest_progress(run)[1]["samples_seen"] == 12 * config.optim.batch_size
+
+
+def test_learning_curve_scores_each_stop_once_and_resumes(store, tmp_path):
+    from rollflow.training import learning_curve, load_trained
+
+    config = tiny_config("rolling")
+    run, path, calls = tmp_path / "run", tmp_path / "curve.json", []
+
+    def score(run_dir):
+        calls.append(load_trained(run_dir).step)
+        return {"T_mean": {"0.8": float(len(calls))}}
+
+    curve = learning_curve(config, store, run, [4, 8], score, path, show=False)
+    assert [e["step"] for e in curve] == [4, 8] and calls == [4, 8]
+    assert curve[1]["samples_seen"] == 8 * config.optim.batch_size
+    assert curve[0]["cpu_hours"] < curve[1]["cpu_hours"]
+    again = learning_curve(config, store, run, [4, 8, 12], score, path, show=False)
+    assert calls == [4, 8, 12] and again[:2] == curve          # scored steps are not redone
+    assert json.loads(path.read_text()) == again

@@ -21,3 +21,16 @@ def test_steps_for_budget_is_inverse_to_cost():
     assert steps_for_budget(cheap, 60.0) == 600 and steps_for_budget(dear, 60.0) == 150
     assert steps_for_budget(dear, 0.01) == 1
     assert cheap.cpu_seconds_per_sample == 0.1 / 8
+
+
+def test_interleaved_costs_measure_each_network_once_per_round(store):
+    from rollflow.training import interleaved_step_costs
+
+    config = tiny_config("rolling")
+    other_lr = config.replace(optim=dataclasses.replace(config.optim, lr=1e-2))  # same cost
+    bigger = config.replace(optim=dataclasses.replace(config.optim, batch_size=16))
+    costs = interleaved_step_costs({"a": config, "b": other_lr, "c": bigger}, store, rounds=2,
+                                   num_steps=2, warmup_steps=1)
+    assert set(costs) == {"a", "b", "c"} and all(len(v) == 2 for v in costs.values())
+    assert costs["a"] == costs["b"]              # one measurement shared: equal step counts
+    assert costs["a"] != costs["c"] and min(min(v) for v in costs.values()) > 0
