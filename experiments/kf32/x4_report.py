@@ -32,9 +32,9 @@ FAMILIES = {"student_k1_bf16": "K = 1 student, bf16 calls", "student_k1": "K = 1
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
               "climatology_prob": "probabilistic climatology (8 random climate frames)"}
-PAIRS = [("student_k1", "solver_64"), ("student_k1_bf16", "solver_64"), ("teacher", "solver_64"),
-         ("teacher", "kf32-rolling"), ("student_k1", "teacher"),
-         ("student_k1_bf16", "student_k1")]
+PAIRS = [("student_k1", "solver_64"), ("student_k1_bf16", "solver_64"), ("student_k2", "solver_64"),
+         ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("student_k1", "kf32-rolling"),
+         ("student_k1", "teacher"), ("student_k2", "teacher"), ("student_k1_bf16", "student_k1")]
 
 
 def load(out: Path) -> dict:

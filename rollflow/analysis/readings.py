@@ -117,4 +117,5 @@ def pareto_points(readings: Sequence[Reading], solvers: Sequence[Reading],
          "kind": column(k for _, k, _, _ in items),
          "group": column(g for _, _, g, _ in items),
          "label": column(text for *_, text in items)},
-        coords={"model": [f"{r.name}_{i}" for i, (r, *_) in enumerate(items)]})
+        coords={"model": [f"{r.label} {text}" if kind == "ensemble" else r.label
+                          for r, kind, _, text in items]})

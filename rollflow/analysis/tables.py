@@ -78,6 +78,12 @@ def skill_table(scores: Mapping[str, xr.Dataset]) -> list[str]:
     return lines
 
 
+def _calls_text(skill: xr.Dataset) -> str:
+    """Network calls per frame per member, "—" for a forecaster without a network."""
+    calls = reading_costs(skill.attrs)["calls_per_frame_per_member"]
+    return f"{calls:.2f}" if calls > 0 else "—"
+
+
 def _lead_curve(skill: xr.Dataset, clusters: xr.Dataset) -> xr.DataArray:
     curve = skill.ensemble_mean_correlation
     if TIME in curve.dims:
@@ -101,8 +107,7 @@ def paired_table(scores: Mapping[str, xr.Dataset], pairs: Sequence[tuple[str, st
             continue
         curves = [_lead_curve(scores[n], scores[a]) for n in (a, b)]
         diff = paired_decorrelation_difference(*curves, dim=LEAD_TIME, seed=seed)
-        calls = " vs ".join(
-            f"{reading_costs(scores[n].attrs)['calls_per_frame_per_member']:.2f}" for n in (a, b))
+        calls = " vs ".join(_calls_text(scores[n]) for n in (a, b))
         cells = [interval_text([float(diff[p].sel(threshold=c))
                                 for p in ("estimate", "lower", "upper")], signed=True)
                  for c in (0.95, 0.9, 0.8)]
