@@ -82,7 +82,9 @@ def ema_rows(out: Path) -> list[str]:
             lines.append(f"| {run} (step {choice['step']}, {choice['cpu_hours']:.2f} CPU-h) | "
                          f"{decay} | {s['T_mean']['0.8']:.2f} | {s['T_member']['0.8']:.2f} | "
                          f"{mark} |")
-    return lines
+    return lines + ["", "Every kept EMA follows the warm-up ramp (1 + s)/(10 + s) while it is "
+                    "below its decay, so in runs of a few thousand steps (the students) all "
+                    "kept EMAs coincide and the choice among them is void."]
 
 
 def test_section(scores: dict) -> list[str]:

@@ -30,7 +30,8 @@ from torch import Tensor
 from rollflow.diffusion.config import DiffusionConfig
 from rollflow.diffusion.denoiser import Denoiser, Network, call_network
 from rollflow.diffusion.local_time import local_times
-from rollflow.diffusion.objective import Shard, noised, per_frame_mse, split_frames
+from rollflow.diffusion.objective import (Shard, batch_noise, batch_stats, noised, per_frame_mse,
+                                         split_frames)
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.sampling import update_window
 from rollflow.diffusion.target import encode
@@ -117,12 +118,9 @@ class DistillationObjective:
         tau_t, tau_m, tau_s, use_init = student_times(
             shard.total, self.config, device=frames.device, dtype=frames.dtype,
             generator=generator)
-        eps = standard_normal((shard.total, *window.shape[1:]), device=frames.device,
-                              dtype=frames.dtype, generator=generator)
+        eps = batch_noise(shard, window, generator)
         weight = (tau_s < tau_t).to(frames.dtype)
-        stats = {"mean_tau": tau_t.mean().item(),
-                 "fraction_init": use_init.to(frames.dtype).mean().item(),
-                 "fraction_weighted": weight.mean().item()}
+        stats = batch_stats(tau_t, use_init, weight)
         total_weight = weight.sum()
         rows = slice(shard.start, shard.stop)
         tau_t, tau_m, tau_s = tau_t[rows], tau_m[rows], tau_s[rows]

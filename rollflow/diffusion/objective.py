@@ -45,7 +45,7 @@ from rollflow.errors import DataError
 __all__ = [
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights", "snr_weights", "noised",
-    "split_frames", "per_frame_mse",
+    "split_frames", "per_frame_mse", "batch_noise", "batch_stats",
 ]
 
 
@@ -154,6 +154,21 @@ class Shard:
                              f"{rows} rows")
 
 
+def batch_noise(shard: Shard, window: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Standard-normal noise for the whole batch of `shard.total` windows (every process of
+    a sharded batch draws the same, then keeps its rows): (shard.total, W, H, W')."""
+    return standard_normal((shard.total, *window.shape[1:]), device=window.device,
+                           dtype=window.dtype, generator=generator)
+
+
+def batch_stats(tau: Tensor, use_init: Tensor, weight: Tensor) -> dict[str, float]:
+    """Whole-batch statistics every objective logs: mean local time, share of
+    initialisation-phase windows, share of frames with non-zero loss weight."""
+    return {"mean_tau": tau.mean().item(),
+            "fraction_init": use_init.to(tau.dtype).mean().item(),
+            "fraction_weighted": weight.mean().item()}
+
+
 class DiffusionObjective:
     """v-prediction loss of rolling (`config.mode == "rolling"`) or standard diffusion."""
 
@@ -182,12 +197,9 @@ class DiffusionObjective:
             shard.total, window_size=self.config.window_size, mode=self.config.mode,
             init_probability=self.config.init_probability, device=frames.device,
             dtype=frames.dtype, generator=generator)
-        eps = standard_normal((shard.total, *window.shape[1:]), device=frames.device,
-                              dtype=frames.dtype, generator=generator)
+        eps = batch_noise(shard, window, generator)
         weight = frame_weights(tau)
-        stats = {"mean_tau": tau.mean().item(),
-                 "fraction_init": use_init.to(tau.dtype).mean().item(),
-                 "fraction_weighted": weight.mean().item()}
+        stats = batch_stats(tau, use_init, weight)
         total_weight = weight.sum()
         rows = slice(shard.start, shard.stop)
         tau, eps, weight = tau[rows], eps[rows], weight[rows]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "check_window_inputs", "circular_conv", "NoiseEmbedding", "ResBlock", "Downsample",
+    "check_window_inputs", "checked_num_frames", "circular_conv", "NoiseEmbedding", "ResBlock", "Downsample",
     "Upsample", "TemporalAttention", "TemporalConv3d", "SpatialAttention",
 ]
 
@@ -170,3 +170,10 @@ class SpatialAttention(nn.Module):
         tokens = self.norm(x).reshape(n, c, h * w).transpose(1, 2)
         mixed, _ = self.attention(tokens, tokens, tokens, need_weights=False)
         return x + mixed.transpose(1, 2).reshape(n, c, h, w)
+
+
+def checked_num_frames(num_frames: int) -> int:
+    """`num_frames` (frames a backbone sees per window: context + window), refused below 1."""
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be ≥ 1 (got {num_frames})")
+    return num_frames

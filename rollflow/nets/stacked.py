@@ -32,7 +32,7 @@ from torch import nn
 
 from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, ResBlock, SpatialAttention, Upsample,
-                                  check_window_inputs, circular_conv)
+                                  check_window_inputs, checked_num_frames, circular_conv)
 
 __all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE"]
 
@@ -75,10 +75,7 @@ class StackedUNet(nn.Module):
 
     def __init__(self, config: UNetConfig, num_frames: int):
         super().__init__()
-        if num_frames < 1:
-            raise ValueError(f"num_frames must be ≥ 1 (got {num_frames})")
-        self.config = config
-        self.num_frames = num_frames
+        self.config, self.num_frames = config, checked_num_frames(num_frames)
         emb, groups, drop = config.embedding_dim, config.norm_groups, config.dropout
         channels = config.level_channels
         self.embedding = WindowEmbedding(num_frames, emb)

@@ -20,7 +20,7 @@ from torch import nn
 from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, NoiseEmbedding, ResBlock, SpatialAttention,
                                   TemporalAttention, TemporalConv3d, Upsample,
-                                  check_window_inputs, circular_conv)
+                                  check_window_inputs, checked_num_frames, circular_conv)
 from rollflow.nets.stacked import StackedUNet
 
 __all__ = ["PeriodicUNet", "build_network", "count_parameters"]
@@ -37,10 +37,7 @@ class PeriodicUNet(nn.Module):
 
     def __init__(self, config: UNetConfig, num_frames: int):
         super().__init__()
-        if num_frames < 1:
-            raise ValueError(f"num_frames must be ≥ 1 (got {num_frames})")
-        self.config = config
-        self.num_frames = num_frames
+        self.config, self.num_frames = config, checked_num_frames(num_frames)
         emb, groups = config.embedding_dim, config.norm_groups
         channels = config.level_channels
         self.embedding = NoiseEmbedding(emb)
