@@ -179,10 +179,13 @@ def reference_forecast_stores(truth_path: str | os.PathLike, target: str | os.Pa
     """Write the references for the truth store's states into `target/`: persistence.zarr,
     climatology.zarr and climatology_prob.zarr (from `climate_path`'s trajectories, when
     given) and solver_<N>.zarr for each grid N, back to back (so that the solvers' costs
-    are measured side by side). A store that exists is kept (resume). Returns name → path.
+    are measured side by side). A store that exists is kept (resume; each is published
+    whole by `save_dataset`, so none is ever half written). `target` may not be or lie
+    inside an input store (StoreError). Returns name → path.
     """
-    from rollflow.store import open_trajectories, read_spec, save_dataset
+    from rollflow.store import check_not_input, open_trajectories, read_spec, save_dataset
 
+    check_not_input(target, [truth_path, climate_path], what="reference folder")
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     truth = open_trajectories(truth_path)

@@ -6,7 +6,7 @@ import pytest
 import xarray as xr
 
 from rollflow import solver
-from rollflow.errors import DataError
+from rollflow.errors import DataError, StoreError
 from rollflow.baselines import solver_forecast, spectral_upsample
 from rollflow.specs import FlowSpec
 
@@ -147,4 +147,7 @@ def test_reference_stores_are_scorable_against_their_truth_and_kept_on_rerun(tmp
         assert skill.attrs["forecast_num_members"] == (2 if name == "climatology_prob" else 1)
     assert reference_forecast_stores(tmp_path / "truth.zarr", tmp_path / "refs",
                                      **kwargs) == paths
+    with pytest.raises(StoreError, match="lies inside the input"):   # never into an input
+        reference_forecast_stores(tmp_path / "truth.zarr", tmp_path / "truth.zarr" / "refs",
+                                  **kwargs)
     assert {n: p.stat().st_mtime_ns for n, p in paths.items()} == stamps

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from rollflow.analysis import plot_pareto, save_figure
 from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
                                         readings_table, solver_readings)
 from rollflow.analysis.tables import paired_table, reference_table, replace_block
@@ -96,10 +97,8 @@ def test_section(scores: dict) -> list[str]:
         return ["Test-set scores: pending (x4.py stages forecast, evaluate)."]
     labels = {**FAMILIES, **SOLVERS}
     named = {labels.get(n, n): s for n, s in scores.items()}
-    persistence = [r for r in solver_readings(scores, {"persistence": "persistence"})]
+    persistence = solver_readings(scores, {"persistence": "persistence"})
     FIGURES.mkdir(parents=True, exist_ok=True)
-    from rollflow.analysis import plot_pareto, save_figure
-
     path = save_figure(plot_pareto(pareto_points(readings, solvers, persistence)),
                        FIGURES / "pareto.png")
     return (["### Test set: 16 trajectories × 3 initial states (seed 1000), cluster "

@@ -24,48 +24,43 @@ DATA_CPU_HOURS = 128 * 140 * 0.5 / 3600
 128² (the measured rate, rollflow.generate.SECONDS_PER_STEP_128)."""
 
 
-def _reading(path: Path, key: str = "mean") -> dict:
+def readings(out: Path, run: str, upfront_hours: float) -> list[dict]:
+    """Every test reading of `run` with its members, precision, the cost of all its members
+    and its break-even against the solvers' line (read once from the same test scores)."""
     import xarray as xr
 
-    s = xr.load_dataset(path)
-    t = [float(s[f"decorrelation_{key}_{k}"].sel(threshold=0.8)) for k in ("estimate", "lower", "upper")]
-    members = int(s.attrs.get("forecast_num_members", 1))
-    cost = float(s.attrs["forecast_seconds_per_time_unit"])
-    return {"members": members, "precision": s.attrs.get("forecast_precision", "float32"),
-            "T08": t, "seconds_per_time_unit_all_members": cost * members,
-            "calls_per_frame_all_members":
-                float(s.attrs["forecast_network_calls_per_frame"]) * members}
+    from rollflow.analysis.cost import break_even_time_units, reading_costs
+    from rollflow.analysis.readings import line_of, solver_readings
+    from rollflow.analysis.tables import reading
 
-
-def readings(out: Path, run: str) -> list[dict]:
-    scores = out / "scores"
-    found = [(scores / f"{name}.nc") for name in (f"{run}_m1", f"{run}_bf16_m1", f"{run}_m2",
-                                                  f"{run}_m4", run, f"{run}_bf16")]
-    return [_reading(p) for p in found if p.exists()]
+    scores = {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))}
+    line = line_of(solver_readings(scores, {f"solver_{n}": "" for n in (32, 64, 128)}))
+    rows = []
+    for name in (f"{run}_m1", f"{run}_bf16_m1", f"{run}_m2", f"{run}_m4", run, f"{run}_bf16"):
+        if name in scores:
+            cost = reading_costs(scores[name].attrs)
+            rows.append({"members": cost["members"],
+                         "precision": scores[name].attrs.get("forecast_precision", "float32"),
+                         "T08": list(reading(scores[name])),
+                         "seconds_per_time_unit_all_members":
+                             cost["seconds_per_time_unit_all_members"],
+                         "calls_per_frame_all_members":
+                             cost["calls_per_frame_per_member"] * cost["members"]})
+            rows[-1]["break_even_time_units"] = break_even_time_units(
+                upfront_hours * 3600, rows[-1]["seconds_per_time_unit_all_members"], line,
+                rows[-1]["T08"][0])
+    return rows
 
 
 def cpu_hours(out: Path, run: str) -> dict:
-    from rollflow.training import latest_checkpoint, load_checkpoint
+    from rollflow.training import latest_progress
 
     hours = {"data": DATA_CPU_HOURS}
     for name in ("teacher", "student_k2", "student_k1"):
-        info = load_checkpoint(latest_checkpoint(out / name)).info
-        hours[name] = info.get("cpu_seconds", 0.0) / 3600
+        hours[name] = latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
         if name == run:
             break
     return hours
-
-
-def break_even(out: Path, reading: dict, upfront_hours: float) -> float:
-    import xarray as xr
-
-    from rollflow.analysis.cost import break_even_time_units, solver_line
-
-    solvers = [xr.load_dataset(out / "scores" / f"solver_{n}.nc") for n in (32, 64, 128)]
-    line = solver_line([float(s.attrs["forecast_seconds_per_time_unit"]) for s in solvers],
-                       [float(s.decorrelation_mean_estimate.sel(threshold=0.8)) for s in solvers])
-    return break_even_time_units(upfront_hours * 3600, reading["seconds_per_time_unit_all_members"],
-                                 line, reading["T08"][0])
 
 
 def main(argv=None) -> int:
@@ -84,9 +79,7 @@ def main(argv=None) -> int:
         old = read_model_card(args.name)
         history = old["card"].pop("history", []) + [{"step": old["step"], **old["card"]}]
     hours = cpu_hours(args.out, args.run)
-    rows = readings(args.out, args.run)
-    for row in rows:
-        row["break_even_time_units"] = break_even(args.out, row, sum(hours.values()))
+    rows = readings(args.out, args.run, sum(hours.values()))
     sampling = run_dir / "sampling_choice.json"
     card = {"status": args.status, "ema_decay": choice["chosen"], "validation": choice,
             "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),

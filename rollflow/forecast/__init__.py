@@ -11,7 +11,7 @@ from rollflow.forecast.skill import (frames_for_horizon, rollout_statistics,
 from rollflow.forecast.speed import InferenceOptions, native_bf16
 
 __all__ = ["ForecastModel", "ForecastSettings", "forecast", "context_indices",
-           "forecast_to_store", "forecast_with_progress", "ForecastRun", "pending_batch_starts", "estimate_seconds",
-           "default_init_index", "calls_per_frame", "InferenceOptions", "native_bf16",
+           "forecast_to_store", "forecast_with_progress", "ForecastRun", "pending_batch_starts",
+           "estimate_seconds", "default_init_index", "calls_per_frame", "InferenceOptions", "native_bf16",
            "scored_forecast", "score_forecast_store", "frames_for_horizon",
            "rollout_statistics", "settings_from_plan"]

@@ -85,12 +85,13 @@ def score_forecast_store(forecast_path: str | os.PathLike, truth_path: str | os.
     Refuses (one line) an unfinished forecast or one started from another truth
     (`rollflow.store.open_for_scoring`)."""
     forecast_ds, values, truth = open_for_scoring(forecast_path, truth_path, members=members)
-    skill = headline_skill(values.load(), truth, seed=seed,
+    values = values.load()
+    skill = headline_skill(values, truth, seed=seed,
                            num_resamples=num_resamples).compute()
     skill.attrs.update({k: v for k, v in forecast_ds.attrs.items() if k.startswith("forecast_")})
     skill.attrs["forecast_num_members"] = int(values.sizes[MEMBER])
     if growth and values.sizes[MEMBER] >= 2:
-        rates = separation_growth(values.load().swap_dims({TIME: LEAD_TIME}), dim=LEAD_TIME,
+        rates = separation_growth(values.swap_dims({TIME: LEAD_TIME}), dim=LEAD_TIME,
                                   upper_fraction=0.5)["growth_rate"]
         skill["ensemble_growth_rate"] = rates.mean()
     return skill

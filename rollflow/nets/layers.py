@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "check_window_inputs", "checked_num_frames", "circular_conv", "NoiseEmbedding", "ResBlock", "Downsample",
-    "Upsample", "TemporalAttention", "TemporalConv3d", "SpatialAttention",
+    "check_window_inputs", "checked_num_frames", "circular_conv", "NoiseEmbedding", "ResBlock",
+    "Downsample", "Upsample", "TemporalAttention", "TemporalConv3d", "SpatialAttention",
 ]
 
 

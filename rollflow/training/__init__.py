@@ -23,7 +23,8 @@ __all__ = [
     "load_train_config", "train_config_from_mapping", "config_hash",
     "NormStats", "WindowDataset", "StepBatchSampler", "compute_norm_stats", "split_samples",
     "train", "learning_rate", "Checkpoint", "save_checkpoint", "load_checkpoint",
-    "latest_checkpoint", "latest_progress", "train_until", "learning_curve", "MetricsLog", "plot_loss_curve", "TrainedModel", "load_trained",
-    "StepCost", "step_cost", "steps_for_budget", "interleaved_step_costs", "run_training", "DistillConfig",
+    "latest_checkpoint", "latest_progress", "train_until", "learning_curve", "MetricsLog",
+    "plot_loss_curve", "TrainedModel", "load_trained", "StepCost", "step_cost",
+    "steps_for_budget", "interleaved_step_costs", "run_training", "DistillConfig",
     "distillation_config", "load_teacher",
 ]

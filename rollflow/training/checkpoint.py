@@ -34,7 +34,8 @@ from rollflow.training.config import TrainConfig, config_hash, train_config_from
 from rollflow.training.data import NormStats
 
 __all__ = ["FORMAT", "VERSION", "Checkpoint", "save_checkpoint", "load_checkpoint",
-           "latest_checkpoint", "prune_checkpoints", "checkpoint_dir"]
+           "latest_checkpoint", "latest_progress", "prune_checkpoints", "checkpoint_dir",
+           "write_text_atomically"]
 
 FORMAT = "rollflow-checkpoint"
 VERSION = 1
@@ -79,7 +80,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a synced temporary file and a rename, so that an
+    interruption leaves either the old file or the new one, never half of it."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w") as fh:
         fh.write(text)
@@ -123,7 +126,7 @@ def save_checkpoint(run_dir: str | Path, *, step: int, config: TrainConfig, stat
             "optimizer_param_groups": param_groups, "info": info,
             "tensors_file": weights.name, "tensors_sha256": _sha256(weights)}
     path = directory / f"{stem}.json"
-    _atomic_write_text(path, json.dumps(meta, indent=1))
+    write_text_atomically(path, json.dumps(meta, indent=1))
     return path
 
 

@@ -9,7 +9,9 @@ step before the interrupt propagates to the caller.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 __all__ = ["run_training", "train_until", "learning_curve"]
 
@@ -75,12 +77,9 @@ def learning_curve(config, data_path, run_dir, stops, score, path, *, show: bool
                    say=None) -> list[dict]:
     """Train the run up to each step of `stops` in turn and score it there once: each entry
     {step, cpu_hours, samples_seen, **score(run_dir)} is appended to the JSON list at
-    `path` as soon as it is known (a rerun resumes training and skips scored steps).
+    `path` as soon as it is known (written atomically; a rerun resumes training and skips scored steps).
     `score(run_dir)` returns a JSON-ready dict (e.g. validation skill). Returns the curve."""
-    import json
-    from pathlib import Path
-
-    from rollflow.training.checkpoint import latest_progress
+    from rollflow.training.checkpoint import latest_progress, write_text_atomically
 
     path = Path(path)
     curve = json.loads(path.read_text()) if path.exists() else []
@@ -91,7 +90,7 @@ def learning_curve(config, data_path, run_dir, stops, score, path, *, show: bool
         info = latest_progress(run_dir)[1]
         curve.append({"step": stop, "cpu_hours": info.get("cpu_seconds", 0.0) / 3600.0,
                       "samples_seen": info.get("samples_seen"), **score(run_dir)})
-        path.write_text(json.dumps(curve, indent=1))
+        write_text_atomically(path, json.dumps(curve, indent=1))
         if say:
             say(curve[-1])
     return curve
