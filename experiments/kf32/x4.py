@@ -2,11 +2,10 @@
 
     .venv/bin/python experiments/kf32/x4.py [--stages data train ...] [--out runs/kf32x4]
 
-Stages (each skips what it finished; training resumes from its last checkpoint):
-data (train128 / validation / test_long stores; 3 test states per trajectory with a
-`trajectory` coordinate) · train (teacher, validation skill at the learning-curve steps,
-then the best kept EMA) · distill (K 4 → 2 → 1) · select (symmetry members on or off, on
-validation) · forecast, evaluate, report (x4_test.py: test set, solvers side by side).
+Stages (each skips what it finished; training resumes): data (stores; 3 states per test
+and selection trajectory) · train (teachers, learning curves, best kept EMA) · distill
+(K 4 → 2 → 1) · select (symmetry members, on validation) · choose (x4_choose.py: model
+and precision for the test set) · forecast, evaluate, report (x4_test.py: test set).
 """
 
 from __future__ import annotations
@@ -27,23 +26,23 @@ from rollflow.training import (distillation_config, latest_checkpoint, learning_
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-STAGES = ("data", "train", "distill", "select", "forecast", "evaluate", "report")
+STAGES = ("data", "train", "distill", "select", "choose", "forecast", "evaluate", "report")
 say = announcer("x4")
 
 
 def data(plan: dict, out: Path, store: Path) -> None:
-    for split in ("train", "validation", "test"):
+    for split in ("train", "validation", "test", "selection"):
         if name := plan["data"][split]:
             sim = load_simulation_config(HERE / name)
             generate_store(sim.flow, store / f"{Path(name).stem}.zarr",
                            batch_size=sim.generation.batch_size, command=f"x4.py ({split})")
-    segments = store / "test_segments.zarr"
-    if not segments.exists():
-        source = store / f"{Path(plan['data']['test']).stem}.zarr"
-        save_dataset(cut_segments(open_trajectories(source),
-                                  starts=plan["data"]["segment_starts"],
-                                  num_frames=plan["data"]["segment_frames"],
-                                  source_name=str(source)), segments)
+    for split in ("test", "selection"):
+        source = store / f"{Path(plan['data'][split]).stem}.zarr"
+        if not (segments := store / f"{split}_segments.zarr").exists():
+            save_dataset(cut_segments(open_trajectories(source),
+                                      starts=plan["data"]["segment_starts"],
+                                      num_frames=plan["data"]["segment_frames"],
+                                      source_name=str(source)), segments)
 
 
 def skill_of(model, truth_path: Path, settings: dict, members: int | None = None,
@@ -54,8 +53,7 @@ def skill_of(model, truth_path: Path, settings: dict, members: int | None = None
                                 **({"num_members": members} if members else {}))
     _, skill = scored_forecast(model, open_trajectories(truth_path), chosen, num_resamples=200)
     record = skill_record(skill)
-    return {"T_mean": record["T_mean"], "T_member": record["T_member"],
-            "seconds_per_time_unit": record["seconds_per_time_unit"]}
+    return {k: record[k] for k in ("T_mean", "T_member", "seconds_per_time_unit")}
 
 
 def choose_ema(run_dir: Path, plan: dict, store: Path) -> dict:
@@ -77,31 +75,32 @@ def choose_ema(run_dir: Path, plan: dict, store: Path) -> dict:
 
 
 def train_teacher(plan: dict, out: Path, store: Path) -> None:
-    config = load_train_config(HERE / plan["teacher"])
-    learning_curve(config, store / "train128.zarr", out / "teacher",
-                   [*plan["learning_curve"], config.optim.total_steps],
-                   lambda run_dir: skill_of(load_trained(run_dir), store / "validation.zarr",
-                                            plan["validation"]),
-                   out / "learning_curve.json",
-                   say=lambda e: say(f"learning curve: step {e['step']}, {e['cpu_hours']:.2f} "
-                                     f"CPU-h, T0.8 {e['T_mean']['0.8']:.2f} (validation)"))
-    choose_ema(out / "teacher", plan, store)
+    """Each [config, run, learning-curve steps] of the plan: trained with validation skill
+    on the way (<run>/learning_curve.json), then its best kept EMA."""
+    for name, run, stops in plan["teachers"]:
+        config = load_train_config(HERE / name)
+        learning_curve(config, store / "train128.zarr", out / run,
+                       [*stops, config.optim.total_steps],
+                       lambda run_dir: skill_of(load_trained(run_dir), store / "validation.zarr",
+                                                plan["validation"]),
+                       out / run / "learning_curve.json",
+                       say=lambda e: say(f"{run}: step {e['step']}, {e['cpu_hours']:.2f} CPU-h, "
+                                         f"T0.8 {e['T_mean']['0.8']:.2f} (validation)"))
+        choose_ema(out / run, plan, store)
 
 
 def distill(plan: dict, out: Path, store: Path) -> None:
-    teacher_dir = out / "teacher"
-    for total in plan["distill"]["total_steps"]:
-        decay = choose_ema(teacher_dir, plan, store)["chosen"]
-        teacher = load_trained(teacher_dir, ema_decay=decay)
-        k = teacher.config.diffusion.steps_per_shift
-        student_dir = out / f"student_k{k // 2}"
-        config = distillation_config(teacher.config, teacher_ref=str(teacher_dir),
-                                     total_steps=total, lr=plan["distill"]["lr"],
-                                     teacher_ema_decay=decay)
-        say(f"distill: K {k} → {k // 2}, {total} steps")
-        train_until(config, store / "train128.zarr", student_dir)
-        choose_ema(student_dir, plan, store)
-        teacher_dir = student_dir
+    """Each [source, student, steps] of the plan in turn: the student learns in one call what
+    the source (at its EMA chosen on validation) does in two (K → K/2)."""
+    for source, student, total in plan["distill"]["runs"]:
+        decay = choose_ema(out / source, plan, store)["chosen"]
+        teacher = load_trained(out / source, ema_decay=decay).config
+        k = teacher.diffusion.steps_per_shift
+        config = distillation_config(teacher, teacher_ref=str(out / source), total_steps=total,
+                                     lr=plan["distill"]["lr"], teacher_ema_decay=decay)
+        say(f"distill {source} → {student}: K {k} → {k // 2}, {total} steps")
+        train_until(config, store / "train128.zarr", out / student)
+        choose_ema(out / student, plan, store)
 
 
 def select(plan: dict, out: Path, store: Path) -> None:
@@ -112,7 +111,7 @@ def select(plan: dict, out: Path, store: Path) -> None:
         path.write_text(json.dumps({name: skill_of(load_trained(name), store / "validation.zarr",
                                                    plan["validation"])
                                     for name in plan["shipped"]}, indent=1))
-    for run in ("teacher", "student_k2", "student_k1"):
+    for run in [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]:
         path = out / run / "sampling_choice.json"
         if path.exists() or not (out / run / "ema_choice.json").exists():
             continue
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     actions = {"data": data, "train": train_teacher, "distill": distill, "select": select,
                **{s: (lambda p, o, d, s=s: run_stage(s, p, o, d))
-                  for s in ("forecast", "evaluate", "report")}}
+                  for s in ("choose", "forecast", "evaluate", "report")}}
     return run_stages({name: (lambda f=f: f(plan, out, store)) for name, f in actions.items()},
                       args.stages, say)
 

@@ -2,9 +2,8 @@
 
     .venv/bin/python experiments/kf32/x4_report.py [--out runs/kf32x4]
 
-Every number comes from a file the driver wrote (scores/*.nc, learning_curve.json,
-*/ema_choice.json); costs count every member a reading averages. Tables and figures are
-rollflow.analysis.readings / .tables; this file chooses and orders them.
+Every number comes from a file the driver wrote (scores, learning curves, EMA and final
+choices); costs count every member. Tables and figures: rollflow.analysis.readings/.tables.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from rollflow.analysis import plot_pareto, save_figure
 from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
-                                        readings_table, solver_readings)
+                                        readings_table, solver_readings, verdicts_table)
 from rollflow.analysis.tables import paired_table, reference_table, replace_block
 from rollflow.provenance import git_commit, machine_description
 
@@ -27,14 +26,15 @@ DOC = ROOT / "docs/results.md"
 FIGURES = ROOT / "docs/figures/kf32x4"
 START, END = "<!-- kf32x4:start -->", "<!-- kf32x4:end -->"
 FAMILIES = {"student_k1_bf16": "K = 1 student, bf16 calls", "student_k1": "K = 1 student",
-            "student_k2": "K = 2 student", "teacher": "teacher (K = 4)",
+            "student_k2_bf16": "K = 2 student, bf16 calls", "student_k2": "K = 2 student",
+            "teacher": "teacher (K = 4)",
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
             "kf32-standard": "kf32-standard (today's)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
               "climatology_prob": "probabilistic climatology (8 random climate frames)"}
 PAIRS = [("student_k1", "solver_64"), ("student_k1_bf16", "solver_64"), ("student_k2", "solver_64"),
-         ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("student_k1", "kf32-rolling"),
+         ("student_k2_bf16", "solver_64"), ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("student_k1", "kf32-rolling"),
          ("student_k1", "teacher"), ("student_k2", "teacher"), ("student_k1_bf16", "student_k1")]
 
 
@@ -45,16 +45,19 @@ def load(out: Path) -> dict:
 
 
 def learning_curve_rows(out: Path) -> list[str]:
-    """The teacher's validation skill against CPU-hours, and today's models on the same
-    protocol (their training from their cards' history)."""
-    curve = out / "learning_curve.json"
-    if not curve.exists():
-        return []
+    """Each teacher's validation skill against CPU-hours (a warm start's counting the run it
+    started from), and today's models on the same protocol (from their cards' history)."""
+    from rollflow.training import latest_progress
+
     lines = ["| teacher step | windows seen | CPU-hours | T₀.₈ validation (ens. mean, 4 "
              "members) | T₀.₈ single member |", "|---|---|---|---|---|"]
-    lines += [f"| {e['step']} | {e['samples_seen']} | {e['cpu_hours']:.2f} | "
-              f"{e['T_mean']['0.8']:.2f} | {e['T_member']['0.8']:.2f} |"
-              for e in json.loads(curve.read_text())]
+    for curve in sorted(out.glob("*/learning_curve.json")):
+        source = json.loads((curve.parent / "config.json").read_text()).get("init", {})
+        before = (latest_progress(ROOT / source["weights"])[1]["cpu_seconds"] / 3600
+                  if source.get("weights") else 0.0)
+        lines += [f"| {curve.parent.name} {e['step']} | {e['samples_seen']} | "
+                  f"{before + e['cpu_hours']:.2f} | {e['T_mean']['0.8']:.2f} | "
+                  f"{e['T_member']['0.8']:.2f} |" for e in json.loads(curve.read_text())]
     shipped = out / "shipped_validation.json"
     if shipped.exists():
         from rollflow.training.shipped import read_model_card
@@ -70,7 +73,7 @@ def learning_curve_rows(out: Path) -> list[str]:
 
 def ema_rows(out: Path) -> list[str]:
     """Every kept EMA of every run on validation, the chosen one marked."""
-    runs = [r for r in ("teacher", "student_k2", "student_k1")
+    runs = [r for r in ("teacher", "student_k2", "student_k1", "student_k1_long")
             if (out / r / "ema_choice.json").exists()]
     if not runs:
         return []
@@ -86,6 +89,18 @@ def ema_rows(out: Path) -> list[str]:
     return lines + ["", "Every kept EMA follows the warm-up ramp (1 + s)/(10 + s) while it is "
                     "below its decay, so in runs of a few thousand steps (the students) all "
                     "kept EMAs coincide and the choice among them is void."]
+
+
+def choice_rows(out: Path) -> list[str]:
+    """The choose stage: every candidate on the selection set, the chosen one marked."""
+    if not (path := out / "final_choice.json").exists():
+        return []
+    choice = json.loads(path.read_text())
+    return (["### Choice of the final model (selection set: 24 validation trajectories × 3 "
+             "states, seed 500; never the test set)", ""]
+            + verdicts_table(choice["selection"], FAMILIES, choice["chosen"], "jax-cfd 64²")
+            + ["", "Chosen: the candidate whose worse reading (single-member margin, or the "
+               "interval's lower end) is largest.", ""])
 
 
 def test_section(scores: dict) -> list[str]:
@@ -117,7 +132,8 @@ def section(out: Path) -> list[str]:
             f"Generated by `.venv/bin/python experiments/kf32/x4_report.py` at commit "
             f"`{git_commit(ROOT)}`, {when}, on {machine_description()} (no GPU). Inputs: "
             "`experiments/kf32/x4.py` (plan `experiments/kf32/x4.toml`).", "",
-            *learning_curve_rows(out), *ema_rows(out), "", *test_section(load(out)), "", END]
+            *learning_curve_rows(out), *ema_rows(out), "", *choice_rows(out),
+            *test_section(load(out)), "", END]
 
 
 def main(argv=None) -> int:

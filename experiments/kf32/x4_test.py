@@ -28,6 +28,15 @@ def _symmetric(out: Path, name: str) -> bool:
     return json.loads(path.read_text())["symmetry_members"] if path.exists() else False
 
 
+def candidates(plan: dict) -> dict:
+    """The choose stage's forecasters: each candidate run at each precision, with all
+    members and with one (named <run>, <run>_bf16, and <name>_m1)."""
+    tags = {"float32": "", "bfloat16": "_bf16"}
+    return {f"{run}{tags[precision]}{'_m1' if m == 1 else ''}": (run, m, precision)
+            for run in plan["choose"]["candidates"] for precision in plan["choose"]["precisions"]
+            for m in (MEMBERS_FULL, 1)}
+
+
 def forecasters(plan: dict, out: Path) -> dict:
     runs = [n for n in ("teacher", "student_k2", "student_k1") if (out / n).exists()]
     table = {}
@@ -37,25 +46,27 @@ def forecasters(plan: dict, out: Path) -> dict:
     if "student_k1" in runs:
         table["student_k1_bf16"] = ("student_k1", MEMBERS_FULL, "bfloat16")
         table["student_k1_bf16_m1"] = ("student_k1", 1, "bfloat16")
+    if (choice := out / "final_choice.json").exists():    # the chosen model and precision
+        chosen = json.loads(choice.read_text())["chosen"]
+        table |= {n: e for n, e in candidates(plan).items() if n.removesuffix("_m1") == chosen}
     for name in plan["shipped"]:
         table[name] = (name, MEMBERS_FULL, "float32")
     return table
 
 
-def forecast_stage(plan: dict, out: Path, store: Path) -> None:
+def forecast_models(table: dict, truth_path: Path, target: Path, fc: dict, out: Path) -> None:
+    """Forecasts of every `table` entry (name → (model, members, precision)) from the
+    states of `truth_path` into `target`/<name>.zarr (finished stores are kept)."""
     import torch
 
-    from rollflow.baselines import reference_forecast_stores
     from rollflow.forecast import forecast_with_progress, frames_for_horizon, settings_from_plan
     from rollflow.store import open_trajectories
     from rollflow.training import load_trained
 
     torch.set_num_threads(2)
-    test, fc = store / "test_segments.zarr", plan["test"]
-    truth = open_trajectories(test)
-    target = out / "forecasts"
+    truth = open_trajectories(truth_path)
     target.mkdir(parents=True, exist_ok=True)
-    for name, (model_ref, members, precision) in forecasters(plan, out).items():
+    for name, (model_ref, members, precision) in table.items():
         ref = str(out / model_ref) if (out / model_ref).exists() else model_ref
         model = load_trained(ref, ema_decay=_chosen(out, model_ref))
         settings = settings_from_plan(
@@ -65,20 +76,28 @@ def forecast_stage(plan: dict, out: Path, store: Path) -> None:
                                desc=f"forecast {name} ({members} members, {precision})",
                                attrs=truth.attrs, extra_attrs={
                                    "forecast_run_dir": ref, "forecast_checkpoint_step": model.step})
-    reference_forecast_stores(test, target, init_index=fc["init_index"], num_frames=fc["frames"],
-                              solver_sizes=plan["solvers"], climate_path=store / "train128.zarr",
-                              num_members=MEMBERS_FULL, seed=fc["seed"], say=say)
 
 
-def evaluate_stage(plan: dict, out: Path, store: Path) -> None:
+def solver_references(plan: dict, truth_path: Path, target: Path, store: Path) -> None:
+    """jax-cfd at the plan's sizes, persistence and climatologies (run right after the
+    models, so that their costs are measured side by side)."""
+    from rollflow.baselines import reference_forecast_stores
+
+    fc = plan["test"]
+    reference_forecast_stores(truth_path, target, init_index=fc["init_index"],
+                              num_frames=fc["frames"], solver_sizes=plan["solvers"],
+                              climate_path=store / "train128.zarr", num_members=MEMBERS_FULL,
+                              seed=fc["seed"], say=say)
+
+
+def score_stores(forecasts: Path, truth: Path, target: Path) -> None:
     """Scores of every forecast against the states it started from (provenance checked),
     and of its 2- and 4-member subsets (the ensemble-size curves)."""
     from rollflow.forecast import score_forecast_store
     from rollflow.store import open_trajectories, save_dataset
 
-    truth, target = store / "test_segments.zarr", out / "scores"
     target.mkdir(parents=True, exist_ok=True)
-    for source in sorted((out / "forecasts").glob("*.zarr")):
+    for source in sorted(forecasts.glob("*.zarr")):
         members = open_trajectories(source, validate=False).sizes["member"]
         for m in [m for m in (2, 4) if m < members] + [members]:
             path = target / f"{source.stem if m == members else f'{source.stem}_m{m}'}.nc"
@@ -92,10 +111,16 @@ def evaluate_stage(plan: dict, out: Path, store: Path) -> None:
 
 
 def run_stage(stage: str, plan: dict, out: Path, store: Path) -> None:
-    if stage == "forecast":
-        forecast_stage(plan, out, store)
+    test = store / "test_segments.zarr"
+    if stage == "choose":
+        from x4_choose import choose_stage
+
+        choose_stage(plan, out, store)
+    elif stage == "forecast":
+        forecast_models(forecasters(plan, out), test, out / "forecasts", plan["test"], out)
+        solver_references(plan, test, out / "forecasts", store)
     elif stage == "evaluate":
-        evaluate_stage(plan, out, store)
+        score_stores(out / "forecasts", test, out / "scores")
     else:
         import subprocess
 

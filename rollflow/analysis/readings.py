@@ -19,10 +19,11 @@ from collections.abc import Mapping, Sequence
 import xarray as xr
 
 from rollflow.analysis.cost import reading_costs, skill_margin, solver_line
-from rollflow.analysis.tables import interval_text, reading
+from rollflow.analysis.tables import interval_text, paired_difference, reading
+from rollflow.errors import DataError
 
 __all__ = ["Reading", "ensemble_readings", "solver_readings", "line_of", "readings_table",
-           "pareto_points"]
+           "pareto_points", "worth_its_cost", "verdicts_table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,3 +120,41 @@ def pareto_points(readings: Sequence[Reading], solvers: Sequence[Reading],
          "label": column(text for *_, text in items)},
         coords={"model": [f"{r.label} {text}" if kind == "ensemble" else r.label
                           for r, kind, _, text in items]})
+
+
+def worth_its_cost(scores: Mapping[str, xr.Dataset], name: str, solvers: Mapping[str, str],
+                   reference: str, threshold: float = 0.8, seed: int = 0) -> dict:
+    """Forecaster `name` against the solvers (METHOD.md §5), in t.u.:
+
+    - `single_margin`: its single-member T_c minus the solvers' line at that member's cost
+      (the M = 1 reading of `ensemble_readings`; > 0: the single member is worth its cost);
+    - `ensemble_delta`: (estimate, lower, upper) of T_c(ensemble mean) − T_c(`reference`)
+      paired on the same states (e.g. the 64² solver);
+    - `worst`: the smaller of `single_margin` and the interval's lower end (> 0: both hold).
+    """
+    line = line_of(solver_readings(scores, solvers, threshold))
+    if line is None or name not in scores or reference not in scores:
+        raise DataError(f"{name!r}, {reference!r} and ≥ 2 solvers must all be scored")
+    one = ensemble_readings(scores, name, name, threshold)[0]
+    diff = paired_difference(scores, name, reference, seed=seed).sel(threshold=threshold)
+    delta = tuple(float(diff[p]) for p in ("estimate", "lower", "upper"))
+    margin = skill_margin(line, one.cost, one.T[0])
+    return {"single_T": one.T[0], "single_cost": one.cost, "single_margin": margin,
+            "members": reading_costs(scores[name].attrs)["members"], "ensemble_delta": delta,
+            "worst": min(margin, delta[1])}
+
+
+def verdicts_table(verdicts: Mapping[str, Mapping], labels: Mapping[str, str] | None = None,
+                   chosen: str = "", reference: str = "reference") -> list[str]:
+    """Markdown rows of `worth_its_cost` results (name → verdict): the single member's T₀.₈,
+    its cost and margin over the solver line, the paired ensemble-mean difference against
+    the reference, and a mark on `chosen`."""
+    lines = ["| candidate | single member T₀.₈ | s per t.u. | − solver line | M-member mean − "
+             f"{reference} (ΔT₀.₈) | chosen |", "|---|---|---|---|---|---|"]
+    for name, v in verdicts.items():
+        lines.append(f"| {(labels or {}).get(name, name)} | {v['single_T']:.2f} | "
+                     f"{v['single_cost']:.3g} | {v['single_margin']:+.2f} | M = {v['members']}: "
+                     f"{interval_text(v['ensemble_delta'], signed=True)} | "
+                     f"{'✓' if name == chosen else ''} |")
+    return lines
+

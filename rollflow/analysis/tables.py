@@ -20,7 +20,8 @@ from rollflow.analysis.decorrelation import paired_decorrelation_difference
 from rollflow.conventions import LEAD_TIME, TIME, TRAJECTORY
 from rollflow.errors import DataError
 
-__all__ = ["reading", "interval_text", "replace_block", "skill_table", "paired_table",
+__all__ = ["reading", "interval_text", "replace_block", "skill_table", "paired_difference",
+           "paired_table",
            "learning_curve_table", "reference_table", "rollout_table", "divergence_table",
            "ablation_table"]
 
@@ -93,6 +94,15 @@ def _lead_curve(skill: xr.Dataset, clusters: xr.Dataset) -> xr.DataArray:
     return curve
 
 
+def paired_difference(scores: Mapping[str, xr.Dataset], a: str, b: str, *,
+                      seed: int = 0) -> xr.Dataset:
+    """ΔT_c = T_c(a) − T_c(b) of two ensemble means scored on the same states (t.u.):
+    `estimate`, `lower`, `upper` (95 % paired bootstrap, whole trajectories when the scores
+    carry a `trajectory` coordinate) and `share_first_longer`, each over `threshold`."""
+    curves = [_lead_curve(scores[n], scores[a]) for n in (a, b)]
+    return paired_decorrelation_difference(*curves, dim=LEAD_TIME, seed=seed)
+
+
 def paired_table(scores: Mapping[str, xr.Dataset], pairs: Sequence[tuple[str, str]], *,
                  seed: int = 0) -> list[str]:
     """ΔT_c (first − second) of the ensemble means of two forecasts of the same states, with
@@ -105,8 +115,7 @@ def paired_table(scores: Mapping[str, xr.Dataset], pairs: Sequence[tuple[str, st
     for a, b in pairs:
         if a not in scores or b not in scores:
             continue
-        curves = [_lead_curve(scores[n], scores[a]) for n in (a, b)]
-        diff = paired_decorrelation_difference(*curves, dim=LEAD_TIME, seed=seed)
+        diff = paired_difference(scores, a, b, seed=seed)
         calls = " vs ".join(_calls_text(scores[n]) for n in (a, b))
         cells = [interval_text([float(diff[p].sel(threshold=c))
                                 for p in ("estimate", "lower", "upper")], signed=True)

@@ -5,7 +5,7 @@ Imports diffusion, nets, store and specs; reads stores only through rollflow.sto
 
 from rollflow.training.checkpoint import (Checkpoint, latest_checkpoint, latest_progress,
                                           load_checkpoint, save_checkpoint)
-from rollflow.training.config import (DataConfig, DistillConfig, IntervalsConfig,
+from rollflow.training.config import (DataConfig, DistillConfig, InitConfig, IntervalsConfig,
                                       OptimConfig, RuntimeConfig, TrainConfig, config_hash,
                                       load_train_config, train_config_from_mapping)
 from rollflow.training.data import (NormStats, StepBatchSampler, WindowDataset,
@@ -19,7 +19,7 @@ from rollflow.training.progress import learning_curve, run_training, train_until
 from rollflow.training.trained import TrainedModel, load_trained
 
 __all__ = [
-    "TrainConfig", "OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig",
+    "TrainConfig", "OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig", "InitConfig",
     "load_train_config", "train_config_from_mapping", "config_hash",
     "NormStats", "WindowDataset", "StepBatchSampler", "compute_norm_stats", "split_samples",
     "train", "learning_rate", "Checkpoint", "save_checkpoint", "load_checkpoint",

@@ -25,7 +25,7 @@ from rollflow.errors import ConfigError
 from rollflow.nets import UNetConfig
 
 __all__ = ["OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig", "DistillConfig",
-           "TrainConfig",
+           "InitConfig", "TrainConfig",
            "load_train_config", "train_config_from_mapping", "config_hash"]
 
 
@@ -189,6 +189,23 @@ class DistillConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class InitConfig:
+    """Warm start: a new run (its own optimiser, schedule and step count) whose network and
+    every EMA start from another trained model's weights and normalisation — to train a
+    model on past the end of its learning-rate schedule.
+
+    Attributes:
+        weights: the model, as `load_trained` accepts it (run directory, checkpoint JSON or
+            shipped name); None: random initial weights. Its [diffusion] and [net] must equal
+            this run's.
+        ema_decay: which of its EMAs (None: its optim.ema_decay).
+    """
+
+    weights: str | None = None
+    ema_decay: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """One training run: objective + backbone + optimiser + schedule + data + runtime + seed.
 
@@ -203,6 +220,7 @@ class TrainConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
     distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
+    init: InitConfig = dataclasses.field(default_factory=InitConfig)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -211,6 +229,9 @@ class TrainConfig:
         if distilled != (self.distill.teacher is not None):
             raise ConfigError("a distillation run needs both [distill].teacher and "
                               "diffusion.distilled_from (rollflow distill sets both)")
+        if self.init.weights is not None and distilled:
+            raise ConfigError("[init].weights and [distill].teacher exclude each other (a "
+                              "student starts from its teacher's weights)")
         if self.data.grid_size is not None:
             self.net.check_grid(self.data.grid_size)
 
@@ -236,7 +257,8 @@ def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfi
 
 _ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
                 ("diffusion", "distilled_from"): None,
-                ("distill", None): {"teacher": None, "teacher_ema_decay": None}}
+                ("distill", None): {"teacher": None, "teacher_ema_decay": None},
+                ("init", None): {"weights": None, "ema_decay": None}}
 """Fields and sections (key None) added after checkpoints were first written, with their
 defaults: they enter the hash only when set otherwise, so older configs keep their hash."""
 

@@ -1,4 +1,5 @@
-"""Distillation runs: a student config from its teacher, and the teacher loaded for training.
+"""Runs that start from a trained model: distillation students (a student config from its
+teacher, the teacher loaded for training) and warm starts ([init], `load_initial`).
 
 A distillation run is an ordinary training run (same loop, checkpoints, resume, EMA,
 augmentation) whose objective is `rollflow.diffusion.DistillationObjective` instead of the
@@ -19,7 +20,7 @@ from rollflow.errors import ConfigError
 from rollflow.training.config import DistillConfig, TrainConfig
 from rollflow.training.trained import TrainedModel, load_trained
 
-__all__ = ["distillation_config", "load_teacher"]
+__all__ = ["distillation_config", "load_teacher", "load_initial"]
 
 
 def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: int,
@@ -80,3 +81,18 @@ def load_teacher(config: TrainConfig, device: torch.device,
                           f"{', '.join(fields)}; a student starts from its teacher's weights")
     teacher.network.to(dtype=dtype).requires_grad_(False).eval()
     return teacher
+
+
+def load_initial(config: TrainConfig, device: torch.device) -> TrainedModel:
+    """The model a warm-started run ([init]) starts from; ConfigError (one line) unless its
+    [diffusion] and [net] are this run's."""
+    ref = config.init.weights
+    start = load_trained(ref, ema_decay=config.init.ema_decay, device=device)
+    for section in ("diffusion", "net"):
+        theirs, ours = getattr(start.config, section), getattr(config, section)
+        if theirs != ours:
+            fields = _differences(to_mapping(theirs), to_mapping(ours))
+            raise ConfigError(f"[init] {ref}: its [{section}] differs from this run's in "
+                              f"{', '.join(fields)}; a warm start keeps the model as it is")
+    return start
+

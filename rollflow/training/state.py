@@ -187,7 +187,13 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
     ckpt = load_checkpoint(ckpt_path) if ckpt_path is not None else None
     if ckpt is not None:
         _check_resume(ckpt, config, grid, info)
-    stats = ckpt.stats if ckpt else (teacher.stats if teacher else
+    start = teacher
+    if config.init.weights is not None and ckpt is None:
+        from rollflow.training.distill import load_initial
+
+        start = load_initial(config, device)
+        info |= {"init_step": start.step, "init_weights": config.init.weights}
+    stats = ckpt.stats if ckpt else (start.stats if start else
                                      compute_norm_stats(vorticity, train_samples))
     windows = dict(num_frames=config.num_frames, frame_stride=config.data.frame_stride,
                    stats=stats, forcing_wavenumber=forcing_wavenumber)
@@ -199,8 +205,8 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
                         f"would repeat windows — lower batch_size or add trajectories")
     val_set = WindowDataset(vorticity, val_samples, **windows) if val_samples else None
     network, ema, extra_emas = _build_model(config, device)
-    if teacher is not None and ckpt is None:       # a student starts as its teacher
-        weights = teacher.network.state_dict()
+    if start is not None and ckpt is None:    # a student starts as its teacher (or [init])
+        weights = start.network.state_dict()
         for module in (network, ema, *extra_emas.values()):
             module.load_state_dict(weights)
     objective = (make_objective(config.diffusion) if teacher is None

@@ -6,7 +6,11 @@ import pytest
 
 from rollflow.analysis.cost import solver_line
 from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
-                                        readings_table, solver_readings)
+                                        readings_table, solver_readings, verdicts_table,
+                                        worth_its_cost)
+from rollflow.analysis.cost import skill_margin
+from rollflow.analysis.tables import paired_difference
+from rollflow.errors import DataError
 from rollflow.analysis.skill import headline_skill
 from rollflow.analysis.tables import reading
 
@@ -71,3 +75,28 @@ def test_comparison_figures_write_one_file_per_figure(scores, tmp_path):
     assert len(paths) == 2 + len(spread) + 1 and len(set(paths)) == len(paths)
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_worth_its_cost_reads_both_acceptance_margins(scores):
+    solvers = {"solver_a": "a", "solver_b": "b"}
+    verdict = worth_its_cost(scores, "model", solvers, reference="solver_b")
+    line = line_of(solver_readings(scores, solvers))
+    member = reading(scores["model"], "member")[0]     # no model_m1: the ensemble's member
+    assert verdict["single_T"] == member and verdict["single_cost"] == pytest.approx(0.1)
+    assert verdict["single_margin"] == skill_margin(line, 0.1, member)
+    diff = paired_difference(scores, "model", "solver_b").sel(threshold=0.8)
+    assert verdict["ensemble_delta"] == tuple(float(diff[p])
+                                              for p in ("estimate", "lower", "upper"))
+    assert verdict["ensemble_delta"][1] <= verdict["ensemble_delta"][0] \
+        <= verdict["ensemble_delta"][2]
+    assert verdict["worst"] == min(verdict["single_margin"], verdict["ensemble_delta"][1])
+    assert verdict["members"] == 4
+    rows = verdicts_table({"model": verdict, "other": verdict}, {"model": "The model"}, "other",
+                          reference="jax-cfd 64²")
+    assert "mean − jax-cfd 64² (ΔT₀.₈)" in rows[0]
+    cells = [c.strip() for c in rows[2].split("|")[1:-1]]
+    assert cells[0] == "The model" and cells[3] == f"{verdict['single_margin']:+.2f}"
+    assert cells[4].startswith("M = 4: ") and cells[5] == ""
+    assert rows[3].split("|")[1].strip() == "other" and rows[3].split("|")[-2].strip() == "✓"
+    with pytest.raises(DataError, match="must all be scored"):
+        worth_its_cost(scores, "model", solvers, reference="absent")

@@ -93,3 +93,39 @@ def test_mismatched_students_are_refused(teacher, tmp_path):
         steps_per_shift=3))
     with pytest.raises(ConfigError, match="must be even"):
         distillation_config(odd, teacher_ref="x", total_steps=2)
+
+
+def test_a_warm_start_begins_at_the_models_weights_with_a_fresh_schedule(teacher, tmp_path):
+    from rollflow.training import InitConfig, config_hash
+
+    store, run = teacher
+    base = load_trained(run).config
+    config = base.replace(init=InitConfig(weights=str(run)),
+                          optim=dataclasses.replace(base.optim, total_steps=4, lr=1e-3))
+    list(train(config, store, tmp_path / "warm", stop_at=0))
+    first = load_checkpoint(latest_checkpoint(tmp_path / "warm"))
+    source = load_checkpoint(latest_checkpoint(run))
+    assert first.step == 0 and first.stats == source.stats
+    for name, value in source.ema.items():       # network and EMA start at the source's EMA
+        assert torch.equal(first.model[name], value) and torch.equal(first.ema[name], value)
+    assert first.info["init_step"] == source.step
+    list(train(config, store, tmp_path / "warm", resume=True))
+    last = load_checkpoint(latest_checkpoint(tmp_path / "warm"))
+    assert last.step == 4 and any(not torch.equal(last.model[n], v)
+                                  for n, v in source.ema.items())
+    assert config_hash(base) != config_hash(config)       # [init] set: part of the hash
+    assert config_hash(base) == config_hash(base.replace(init=InitConfig()))   # default: not
+
+
+def test_a_warm_start_refuses_another_model(teacher, tmp_path):
+    from rollflow.training import InitConfig
+
+    store, run = teacher
+    base = load_trained(run).config
+    wider = base.replace(net=dataclasses.replace(base.net, base_channels=16),
+                         init=InitConfig(weights=str(run)))
+    with pytest.raises(ConfigError, match=r"\[init\].*\[net\] differs.*base_channels") as err:
+        train(wider, store, tmp_path / "a")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="exclude each other"):
+        _student(run).replace(init=InitConfig(weights=str(run)))

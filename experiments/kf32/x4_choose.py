@@ -1,0 +1,49 @@
+"""The choose stage of experiments/kf32/x4.py: which model, at which precision, goes to the
+test set. Chosen on the selection set (validation trajectories, seed 500, 3 states each),
+never on the test set, by issue 14's two acceptance readings against jax-cfd measured side
+by side there: the single member's margin over the solvers' line at its own cost, and the
+lower end of the paired interval of the 8-member mean against the 64² solver. The
+candidate whose worse reading is largest is chosen. Library calls only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from x4_test import candidates, forecast_models, say, score_stores, solver_references
+
+SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
+
+
+def verdicts(scores_dir: Path, names: list[str]) -> dict:
+    """worth_its_cost of every full-ensemble candidate, in t.u."""
+    import xarray as xr
+
+    from rollflow.analysis.readings import worth_its_cost
+
+    scores = {p.stem: xr.load_dataset(p) for p in sorted(scores_dir.glob("*.nc"))}
+    return {name: worth_its_cost(scores, name, SOLVERS, reference="solver_64")
+            for name in names}
+
+
+def choose_stage(plan: dict, out: Path, store: Path) -> dict:
+    path = out / "final_choice.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    truth, target = store / "selection_segments.zarr", out / "selection"
+    table = candidates(plan)
+    forecast_models(table, truth, target / "forecasts", plan["test"], out)
+    solver_references(plan, truth, target / "forecasts", store)
+    score_stores(target / "forecasts", truth, target / "scores")
+    found = verdicts(target / "scores", [n for n in table if not n.endswith("_m1")])
+    for name, v in found.items():
+        say(f"choose {name}: single member {v['single_T']:.2f} t.u. at {v['single_cost']:.3g} "
+            f"s/t.u. ({v['single_margin']:+.2f} over the line); {v['members']}-member mean − "
+            f"64²: {v['ensemble_delta'][0]:+.2f} [{v['ensemble_delta'][1]:+.2f}, "
+            f"{v['ensemble_delta'][2]:+.2f}]")
+    chosen = max(found, key=lambda n: found[n]["worst"])
+    run, _, precision = table[chosen]
+    choice = {"chosen": chosen, "run": run, "precision": precision, "selection": found}
+    path.write_text(json.dumps(choice, indent=1))
+    say(f"choose: {chosen} (worse reading {found[chosen]['worst']:+.2f} t.u.)")
+    return choice
