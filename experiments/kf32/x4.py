@@ -61,7 +61,8 @@ def choose_ema(run_dir: Path, plan: dict, store: Path) -> dict:
     path = run_dir / "ema_choice.json"
     if path.exists():
         return json.loads(path.read_text())
-    ckpt = load_checkpoint(latest_checkpoint(run_dir))
+    if (ckpt := load_checkpoint(latest_checkpoint(run_dir))).step < ckpt.config.optim.total_steps:
+        raise SystemExit(f"{run_dir.name} is at step {ckpt.step}: finish its training first")
     scores = {}
     for decay in [ckpt.config.optim.ema_decay, *ckpt.extra_emas]:
         scores[str(decay)] = skill_of(load_trained(run_dir, ema_decay=decay),

@@ -27,15 +27,19 @@ def verdicts(scores_dir: Path, names: list[str]) -> dict:
 
 
 def choose_stage(plan: dict, out: Path, store: Path) -> dict:
+    """The choice among the plan's candidates that are trained (ema_choice.json), made
+    again when that set changes (finished forecasts and scores are kept)."""
+    table = {n: e for n, e in candidates(plan).items()
+             if (out / e[0] / "ema_choice.json").exists()}
+    names = [n for n in table if not n.endswith("_m1")]
     path = out / "final_choice.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    if path.exists() and set((saved := json.loads(path.read_text()))["selection"]) == set(names):
+        return saved
     truth, target = store / "selection_segments.zarr", out / "selection"
-    table = candidates(plan)
     forecast_models(table, truth, target / "forecasts", plan["test"], out)
     solver_references(plan, truth, target / "forecasts", store)
     score_stores(target / "forecasts", truth, target / "scores")
-    found = verdicts(target / "scores", [n for n in table if not n.endswith("_m1")])
+    found = verdicts(target / "scores", names)
     for name, v in found.items():
         say(f"choose {name}: single member {v['single_T']:.2f} t.u. at {v['single_cost']:.3g} "
             f"s/t.u. ({v['single_margin']:+.2f} over the line); {v['members']}-member mean − "
