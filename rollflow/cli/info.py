@@ -5,6 +5,12 @@ compression ratio), how many samples are complete, and — over the complete sam
 time mean of the domain-averaged kinetic energy KE = ½⟨|u|²⟩ and enstrophy Z = ½⟨ω²⟩
 together with their standard deviation over time (averaged over samples). A statistically
 stationary Re = 1000 Kolmogorov flow has KE ≈ 1 and Z ≈ 10–11.
+
+The physics check line says whether each complete sample obeys the flow its attrs claim
+(rollflow.analysis.budget): the energy budget dE/dt = ⟨u·F⟩ − 2νZ − 2αE closes within 3 % of
+the injection, the injection is positive, the eddy momentum flux 2⟨u′v′ cos k_f y⟩ is
+negative (orientation), and no sample's KE or Z lies far outside the others'. A negated,
+mirrored or mislabelled store fails it in one line.
 """
 
 from __future__ import annotations
@@ -68,6 +74,26 @@ def flow_statistics(vorticity: Any) -> list[tuple[str, str]]:
     return rows
 
 
+def physics_row(vorticity: Any, spec: Any) -> tuple[str, str]:
+    """("physics check", "ok — …" or "FAILED in k of n samples — <first reason>")."""
+    from rollflow.analysis.budget import check_messages, physics_checks
+
+    if vorticity.sizes["time"] < 2:
+        return ("physics check", "not checked (fewer than 2 frames per sample)")
+    checks = physics_checks(vorticity, viscosity=spec.viscosity, drag=spec.drag,
+                            forcing_wavenumber=spec.forcing_wavenumber,
+                            save_interval=spec.save_interval,
+                            forcing_amplitude=spec.forcing_amplitude)
+    failures = check_messages(checks)
+    r, flux = checks.budget_residual.values, checks.eddy_momentum_flux.values
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        return ("physics check",
+                f"FAILED in {len(failures)} of {r.size} samples — {failures[0]}{more}")
+    return ("physics check", f"ok — energy budget residual {r.min():+.1%} … {r.max():+.1%} of the "
+                       f"injection, eddy momentum flux {flux.min():+.3g} … {flux.max():+.3g}")
+
+
 def run(args: argparse.Namespace) -> int:
     from rollflow import store
     from rollflow.conventions import VORTICITY
@@ -88,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
                          f"({nbytes / max(disk, 1):.2f}× compression"
                          + ("" if done.all() else "; unwritten samples take no space") + ")")]
         if done.any():
-            rows += flow_statistics(ds[VORTICITY].isel(
-                sample=[i for i, finished in enumerate(done) if finished]))
+            complete = ds[VORTICITY].isel(sample=[i for i, ok in enumerate(done) if ok])
+            rows += [*flow_statistics(complete), physics_row(complete, spec)]
     finally:
         ds.close()
     width = max(len(label) for label, _ in rows)

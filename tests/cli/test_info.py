@@ -73,3 +73,37 @@ def test_info_names_the_stored_dtype(tmp_path, capsys):
         save_dataset(ds, tmp_path / f"{dtype}.zarr")
         assert main(["info", str(tmp_path / f"{dtype}.zarr")]) == 0
         assert f"{dtype} vorticity" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def solver_stores(tmp_path_factory):
+    """Two Re = 1000 trajectories (32², 10 t.u. warm-up, 5 t.u.), and copies that are
+    negated, mirrored in x, or made with ν = 2e-3 but labelled ν = 1e-3."""
+    import dataclasses
+
+    from rollflow.solver import simulate
+
+    root = tmp_path_factory.mktemp("physics")
+    spec = FlowSpec(simulation_size=32, output_size=32, save_interval=0.2, warmup_time=10.0,
+                    num_frames=26, num_samples=2)
+    frames = simulate(spec, [0, 1])
+    variants = {"solver": frames, "negated": -frames,
+                "mirrored": frames[..., np.r_[0, np.arange(31, 0, -1)], :],
+                "other_viscosity": simulate(dataclasses.replace(spec, viscosity=2e-3), [0, 1])}
+    for name, values in variants.items():
+        save_dataset(trajectories_to_dataset(values, spec, attrs={"command": "c"}),
+                     root / f"{name}.zarr")
+    return root
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("solver", None), ("negated", "energy injection ⟨u·F⟩ = -"),
+    ("mirrored", "eddy momentum flux +"), ("other_viscosity", "energy budget off by -")])
+def test_info_checks_the_physics_a_store_claims(solver_stores, capsys, name, reason):
+    assert main(["info", str(solver_stores / f"{name}.zarr")]) == 0
+    line = [l for l in capsys.readouterr().out.splitlines() if l.startswith("physics check")]
+    assert len(line) == 1
+    if reason is None:
+        assert "ok — energy budget residual" in line[0]
+    else:
+        assert "FAILED in 2 of 2 samples — sample 0: " + reason in line[0]
