@@ -26,6 +26,12 @@ from rollflow.errors import SpecError
 __all__ = ["FlowSpec", "COMPARABLE_FIELDS", "check_comparable", "check_same_truth"]
 
 _REL_TOL = 1e-9
+BACKENDS = ("jaxcfd", "exponax")
+COURANT_LIMIT = {"jaxcfd": 1.0, "exponax": 0.25}
+"""The largest Courant number a backend's scheme is run at (the smaller of this and the
+spec's `courant_number` sets the step). exponax's ETDRK2 blew up within 20 t.u. of the
+random start at C = 0.5 (64² and 128² DNS, Re = 1000) and was stable at 0.35 and 0.25
+(docs/physics.md, "A second solver"); jax-cfd's CN-RK4 runs at the spec's 0.5."""
 
 
 def _require(condition: bool, field: str, allowed: str, value: Any) -> None:
@@ -61,6 +67,9 @@ class FlowSpec:
         initial_max_velocity: maximum speed of the random initial velocity (> 0).
         seed: base random seed; sample i uses a key derived from (seed, i) so samples do not
             depend on batch size or on how many samples are generated.
+        backend: the pseudo-spectral solver — "jaxcfd" (jax-cfd's CN-RK4, the default) or
+            "exponax" (exponax's ETDRK; optional extra `rollflow[exponax]`). Stores written
+            before this field existed were made with jax-cfd.
     """
 
     simulation_size: int = 128
@@ -79,11 +88,14 @@ class FlowSpec:
     initial_peak_wavenumber: float = 4.0
     initial_max_velocity: float = 7.0
     seed: int = 0
+    backend: str = "jaxcfd"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.type in ("int", int):
+            if f.type in ("str", str):
+                _require(value in BACKENDS, f.name, " or ".join(map(repr, BACKENDS)), value)
+            elif f.type in ("int", int):
                 _require(isinstance(value, int) and not isinstance(value, bool),
                          f.name, "an integer", value)
             else:
@@ -130,8 +142,10 @@ class FlowSpec:
 
     @property
     def steps_per_frame(self) -> int:
-        """Solver steps per save interval: ceil(Δt / dt_CFL), dt_CFL = C dx / u_max."""
-        dt_cfl = self.courant_number * self.grid_spacing / self.max_velocity
+        """Solver steps per save interval: ceil(Δt / dt_CFL), dt_CFL = C dx / u_max with
+        C the smaller of `courant_number` and the backend's COURANT_LIMIT."""
+        courant = min(self.courant_number, COURANT_LIMIT[self.backend])
+        dt_cfl = courant * self.grid_spacing / self.max_velocity
         return max(1, math.ceil(self.save_interval / dt_cfl - _REL_TOL))
 
     @property
@@ -154,16 +168,18 @@ class FlowSpec:
         return dataclasses.replace(self, **changes)
 
     # ---- attrs round trip ---------------------------------------------------------------
-    def to_attrs(self) -> dict[str, int | float]:
-        """Flat attrs `flow_<field>` → value (ints and floats only, netCDF/zarr safe)."""
+    def to_attrs(self) -> dict[str, int | float | str]:
+        """Flat attrs `flow_<field>` → value (ints, floats and the backend's name)."""
         return {SPEC_ATTR_PREFIX + f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_attrs(cls, attrs: Mapping[str, Any]) -> "FlowSpec":
         """Rebuild a spec from dataset attrs written by `to_attrs` (other attrs are ignored).
 
-        Raises SpecError naming any missing field.
+        Raises SpecError naming any missing field (`flow_backend`, added later, defaults
+        to jax-cfd).
         """
+        attrs = {SPEC_ATTR_PREFIX + "backend": "jaxcfd", **attrs}
         names = [f.name for f in dataclasses.fields(cls)]
         missing = [n for n in names if SPEC_ATTR_PREFIX + n not in attrs]
         if missing:
@@ -173,7 +189,8 @@ class FlowSpec:
         for f in dataclasses.fields(cls):
             raw = attrs[SPEC_ATTR_PREFIX + f.name]
             raw = raw.item() if hasattr(raw, "item") else raw  # numpy scalar → Python
-            kwargs[f.name] = int(raw) if f.type in ("int", int) else float(raw)
+            kwargs[f.name] = (str(raw) if f.type in ("str", str) else
+                              int(raw) if f.type in ("int", int) else float(raw))
         return cls(**kwargs)
 
 

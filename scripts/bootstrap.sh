@@ -15,7 +15,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 2>&1 \
     | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-    -e '.[all,test]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    -e '.[all,exponax,test]' 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
   .venv/bin/python -c "import rollflow, torch, jax, jax_cfd, xarray, zarr, netCDF4" \
     || { echo "[bootstrap] install failed" >&2; exit 1; }
   echo "$want" > "$stamp"

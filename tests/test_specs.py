@@ -50,9 +50,21 @@ def test_attrs_round_trip_exact_including_numpy_scalars():
     attrs = spec.to_attrs()
     assert all(k.startswith(SPEC_ATTR_PREFIX) for k in attrs)
     assert FlowSpec.from_attrs(attrs) == spec
-    as_numpy = {k: (np.int64(v) if isinstance(v, int) else np.float64(v)) for k, v in attrs.items()}
+    as_numpy = {k: (np.int64(v) if isinstance(v, int) else np.str_(v) if isinstance(v, str)
+                    else np.float64(v)) for k, v in attrs.items()}
     rebuilt = FlowSpec.from_attrs({**as_numpy, "unrelated": "x"})
     assert rebuilt == spec and isinstance(rebuilt.simulation_size, int)
+
+
+def test_the_backend_is_recorded_and_older_stores_were_jaxcfd():
+    spec = FlowSpec(backend="exponax")
+    assert spec.to_attrs()[SPEC_ATTR_PREFIX + "backend"] == "exponax"
+    assert FlowSpec.from_attrs(spec.to_attrs()) == spec
+    older = {k: v for k, v in spec.to_attrs().items() if k != SPEC_ATTR_PREFIX + "backend"}
+    assert FlowSpec.from_attrs(older).backend == "jaxcfd"
+    with pytest.raises(SpecError, match="backend must be 'jaxcfd' or 'exponax'") as err:
+        FlowSpec(backend="dedalus")
+    assert "\n" not in str(err.value)
 
 
 def test_from_attrs_names_missing_fields():

@@ -58,6 +58,8 @@ def describe_spec(spec: Any) -> list[tuple[str, str]]:
                  f"frames every {spec.save_interval:g} t.u. after {spec.warmup_time:g} t.u. "
                  "warm-up"),
         ("frames", f"{spec.num_frames} per sample ({spec.duration:g} t.u.)"),
+        ("solver", {"jaxcfd": "jax-cfd (spectral CN-RK4)",
+                    "exponax": "exponax (ETDRK2)"}[spec.backend]),
     ]
 
 

@@ -34,6 +34,8 @@ def add_parser(subparsers: Any) -> None:
                         help="output store: a .zarr directory or a .nc file")
     parser.add_argument("--samples", type=int, help="override flow.num_samples")
     parser.add_argument("--seed", type=int, help="override flow.seed")
+    parser.add_argument("--backend", choices=["jaxcfd", "exponax"],
+                        help="override flow.backend (exponax needs rollflow[exponax])")
     parser.add_argument("--batch-size", type=int, help="override generation.batch_size")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing store (needed if its spec differs)")
@@ -92,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_simulation_config(args.config)
     _check_format(args)
-    overrides = {k: v for k, v in (("num_samples", args.samples), ("seed", args.seed))
-                 if v is not None}
+    overrides = {k: v for k, v in (("num_samples", args.samples), ("seed", args.seed),
+                                   ("backend", args.backend)) if v is not None}
     try:
         flow = config.flow.replace(**overrides)
     except SpecError as err:

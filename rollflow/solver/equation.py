@@ -61,6 +61,7 @@ class StepConfig:
         time_step: solver step dt, t.u.
         steps_per_frame: solver steps per saved interval.
         enable_x64: whether the step runs in float64.
+        backend: "jaxcfd" (CN-RK4) or "exponax" (ETDRK2, `exponax_step`).
     """
 
     simulation_size: int
@@ -72,6 +73,7 @@ class StepConfig:
     time_step: float
     steps_per_frame: int
     enable_x64: bool
+    backend: str = "jaxcfd"
 
     @classmethod
     def from_spec(cls, spec: FlowSpec) -> "StepConfig":
@@ -86,7 +88,7 @@ class StepConfig:
                    forcing_wavenumber=spec.forcing_wavenumber,
                    forcing_amplitude=spec.forcing_amplitude, time_step=spec.time_step,
                    steps_per_frame=spec.steps_per_frame,
-                   enable_x64=real_dtype() == jnp.float64)
+                   enable_x64=real_dtype() == jnp.float64, backend=spec.backend)
 
 
 def make_grid(size: int, domain_size: float) -> grids.Grid:
@@ -113,7 +115,12 @@ def make_step_fn(config: StepConfig) -> Callable[[jax.Array], jax.Array]:
 
 
 def make_frame_fn(config: StepConfig) -> Callable[[jax.Array], jax.Array]:
-    """`steps_per_frame` steps (one saved interval): vorticity_hat → vorticity_hat."""
+    """`steps_per_frame` steps (one saved interval): vorticity_hat → vorticity_hat, with the
+    configuration's backend."""
+    if config.backend == "exponax":
+        from rollflow.solver.exponax_step import make_exponax_frame_fn
+
+        return make_exponax_frame_fn(config)
     return funcutils.repeated(make_step_fn(config), config.steps_per_frame)
 
 
