@@ -53,7 +53,8 @@ def spectral_upsample(field: np.ndarray, size: int) -> np.ndarray:
 def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num_frames: int,
                     simulation_size: int, frame_stride: int = 1,
                     progress: Callable[[int], object] | None = None,
-                    source_attrs: Mapping[str, Any] | None = None) -> xr.Dataset:
+                    source_attrs: Mapping[str, Any] | None = None,
+                    backend: str | None = None) -> xr.Dataset:
     """Solve from truth[:, init_index] on an N = `simulation_size` grid.
 
     Args:
@@ -64,6 +65,8 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
         simulation_size: solver grid N (even, ≥ n).
         progress: called with the number of solver frames completed (see
             `rollflow.solver.integrate`); they sum to num_frames · frame_stride + 1.
+        backend: the solver ("jaxcfd" or "exponax"; default: the truth's), recorded as
+            `forecast_solver_backend`.
 
     Returns:
         Dataset like `rollflow.forecast.forecast`: `vorticity` (sample, member=1, time, x, y)
@@ -79,7 +82,8 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
     n = truth.sizes[X]
     if n != spec.output_size:
         raise DataError(f"truth grid {n} differs from the spec's output_size {spec.output_size}")
-    ref_spec = spec.replace(simulation_size=simulation_size, output_size=n)
+    ref_spec = spec.replace(simulation_size=simulation_size, output_size=n,
+                            backend=backend or spec.backend)
     start = np.asarray(truth.isel({TIME: init_index}).values, dtype=np.float64)
     bad = ~np.isfinite(start).all(axis=(1, 2))
     if bad.any():
@@ -99,6 +103,7 @@ def solver_forecast(truth: xr.DataArray, spec: FlowSpec, *, init_index: int, num
                             frame_stride=frame_stride,
                             source_attrs={**spec.to_attrs(), **(source_attrs or {})}, attrs={
         "forecast_mode": "solver", "forecast_simulation_size": simulation_size,
+        "forecast_solver_backend": ref_spec.backend,
         "forecast_num_members": 1,
         "forecast_seconds_per_time_unit": seconds / lead_time / truth.sizes[SAMPLE]})
 

@@ -42,6 +42,8 @@ def add_parser(subparsers) -> None:
                         help="frames to save after the initial state (default 50)")
     parser.add_argument("--frame-stride", type=int_at_least(1), default=1, metavar="S",
                         help="saved frames between forecast frames (default 1)")
+    parser.add_argument("--backend", choices=["jaxcfd", "exponax"],
+                        help="the solver (default: the store's; exponax needs rollflow[exponax])")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.set_defaults(run=run)
 
@@ -95,9 +97,10 @@ def run(args: argparse.Namespace) -> int:
             result = solver_forecast(vorticity, spec, init_index=args.init_index,
                                      num_frames=args.frames, simulation_size=resolution,
                                      frame_stride=args.frame_stride, progress=bar.update,
-                                     source_attrs=truth.attrs)
+                                     source_attrs=truth.attrs, backend=args.backend)
         save_dataset(result, path, overwrite=args.overwrite)
-        print(f"wrote {path}: solver {resolution}², {vorticity.sizes[SAMPLE]} samples × "
+        print(f"wrote {path}: {result.attrs['forecast_solver_backend']} {resolution}², "
+              f"{vorticity.sizes[SAMPLE]} samples × "
               f"{args.frames} frames; {result.attrs['forecast_seconds_per_time_unit']:.3f} s "
               f"per simulated t.u. per trajectory")
     return 0
