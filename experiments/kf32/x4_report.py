@@ -17,7 +17,7 @@ from pathlib import Path
 from rollflow.analysis import plot_pareto, save_figure
 from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
                                         readings_table, solver_readings, verdicts_table)
-from rollflow.analysis.tables import paired_table, reference_table, replace_block
+from rollflow.analysis.tables import ema_table, paired_table, reference_table, replace_block
 from rollflow.provenance import git_commit, machine_description
 
 HERE = Path(__file__).resolve().parent
@@ -25,17 +25,21 @@ ROOT = HERE.parents[1]
 DOC = ROOT / "docs/results.md"
 FIGURES = ROOT / "docs/figures/kf32x4"
 START, END = "<!-- kf32x4:start -->", "<!-- kf32x4:end -->"
-FAMILIES = {"student_k1_bf16": "K = 1 student, bf16 calls", "student_k1": "K = 1 student",
-            "student_k2_bf16": "K = 2 student, bf16 calls", "student_k2": "K = 2 student",
-            "teacher": "teacher (K = 4)",
+STUDENTS = {"student_k1": "K = 1 student", "student_k2": "K = 2 student",
+            "more_k1": "K = 1 student of the continued teacher",
+            "more_k2": "K = 2 student of the continued teacher"}
+FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
+               for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))},
+            "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
             "kf32-standard": "kf32-standard (today's)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
               "climatology_prob": "probabilistic climatology (8 random climate frames)"}
-PAIRS = [("student_k1", "solver_64"), ("student_k1_bf16", "solver_64"), ("student_k2", "solver_64"),
-         ("student_k2_bf16", "solver_64"), ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("student_k1", "kf32-rolling"),
-         ("student_k1", "teacher"), ("student_k2", "teacher"), ("student_k1_bf16", "student_k1")]
+PAIRS = [(f"{run}{tag}", "solver_64") for run in STUDENTS for tag in ("", "_bf16")] + [
+    ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"),
+    ("student_k1", "kf32-rolling"), ("student_k1", "teacher"), ("student_k2", "teacher"),
+    ("student_k1_bf16", "student_k1"), ("more_k1", "student_k1"), ("teacher_more", "teacher")]
 
 
 def load(out: Path) -> dict:
@@ -73,22 +77,12 @@ def learning_curve_rows(out: Path) -> list[str]:
 
 def ema_rows(out: Path) -> list[str]:
     """Every kept EMA of every run on validation, the chosen one marked."""
-    runs = [r for r in ("teacher", "student_k2", "student_k1", "student_k1_long")
-            if (out / r / "ema_choice.json").exists()]
-    if not runs:
-        return []
-    lines = ["| run | EMA decay | T₀.₈ validation (ens. mean) | single member | chosen |",
-             "|---|---|---|---|---|"]
-    for run in runs:
-        choice = json.loads((out / run / "ema_choice.json").read_text())
-        for decay, s in choice["validation"].items():
-            mark = "✓" if float(decay) == choice["chosen"] else ""
-            lines.append(f"| {run} (step {choice['step']}, {choice['cpu_hours']:.2f} CPU-h) | "
-                         f"{decay} | {s['T_mean']['0.8']:.2f} | {s['T_member']['0.8']:.2f} | "
-                         f"{mark} |")
-    return lines + ["", "Every kept EMA follows the warm-up ramp (1 + s)/(10 + s) while it is "
-                    "below its decay, so in runs of a few thousand steps (the students) all "
-                    "kept EMAs coincide and the choice among them is void."]
+    choices = {p.parent.name: json.loads(p.read_text())
+               for p in sorted(out.glob("*/ema_choice.json"))}
+    return (ema_table(choices) + [
+        "", "Every kept EMA follows the warm-up ramp (1 + s)/(10 + s) while it is below its "
+        "decay, so in runs of a few thousand steps (the students) all kept EMAs coincide and "
+        "the choice among them is void."]) if choices else []
 
 
 def choice_rows(out: Path) -> list[str]:

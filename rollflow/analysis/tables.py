@@ -21,9 +21,8 @@ from rollflow.conventions import LEAD_TIME, TIME, TRAJECTORY
 from rollflow.errors import DataError
 
 __all__ = ["reading", "interval_text", "replace_block", "skill_table", "paired_difference",
-           "paired_table",
-           "learning_curve_table", "reference_table", "rollout_table", "divergence_table",
-           "ablation_table"]
+           "paired_table", "learning_curve_table", "ema_table", "reference_table",
+           "rollout_table", "divergence_table", "ablation_table"]
 
 
 def reading(skill: xr.Dataset, kind: str = "mean", threshold: float = 0.8
@@ -134,6 +133,20 @@ def learning_curve_table(curve: Sequence[Mapping]) -> list[str]:
         lines.append(_row([str(e["step"]), str(e.get("samples_seen", "—")),
                            f"{e['cpu_hours']:.2f}", f"{e['T_mean']['0.8']:.2f}",
                            f"{e['T_mean']['0.9']:.2f}"]))
+    return lines
+
+
+def ema_table(choices: Mapping[str, Mapping]) -> list[str]:
+    """Rows of every kept EMA of every run on validation, the chosen one marked. `choices`:
+    run → {"chosen": decay, "step", "cpu_hours", "validation": {decay: {"T_mean",
+    "T_member"}}} (as experiments/kf32/x4.py writes them)."""
+    lines = [_row(["run", "EMA decay", "T₀.₈ validation (ens. mean)", "single member",
+                   "chosen"]), "|---" * 5 + "|"]
+    for run, choice in choices.items():
+        for decay, s in choice["validation"].items():
+            lines.append(_row([f"{run} (step {choice['step']}, {choice['cpu_hours']:.2f} CPU-h)",
+                               decay, f"{s['T_mean']['0.8']:.2f}", f"{s['T_member']['0.8']:.2f}",
+                               "✓" if float(decay) == choice["chosen"] else ""]))
     return lines
 
 

@@ -103,3 +103,16 @@ def test_divergence_and_ablation_rows():
     rows = ablation_table({"base": record, "older": old, "base_K2": record})
     assert _cells(rows[2])[5] == "3.00 [2.50, 3.50]" == _cells(rows[3])[5]
     assert _cells(rows[-1])[:2] == ["base_K2", "2"]
+
+
+def test_ema_table_marks_the_chosen_decay():
+    from rollflow.analysis.tables import ema_table
+
+    scores = {"0.999": {"T_mean": {"0.8": 4.19}, "T_member": {"0.8": 3.99}},
+              "0.9999": {"T_mean": {"0.8": 4.171}, "T_member": {"0.8": 3.97}}}
+    rows = ema_table({"teacher": {"chosen": 0.999, "step": 40000, "cpu_hours": 3.63,
+                                  "validation": scores}})
+    cells = [[c.strip() for c in row.split("|")[1:-1]] for row in rows[2:]]
+    assert cells == [["teacher (step 40000, 3.63 CPU-h)", "0.999", "4.19", "3.99", "✓"],
+                     ["teacher (step 40000, 3.63 CPU-h)", "0.9999", "4.17", "3.97", ""]]
+    assert ema_table({}) == rows[:2]
