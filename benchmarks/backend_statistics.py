@@ -19,14 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _checks(path: Path):
-    from rollflow.analysis.budget import check_messages, physics_checks
+    from rollflow.analysis.budget import check_messages, spec_physics_checks
     from rollflow.store import open_trajectories, read_spec
 
-    spec = read_spec(path)
-    checks = physics_checks(open_trajectories(path).vorticity, viscosity=spec.viscosity,
-                            drag=spec.drag, forcing_wavenumber=spec.forcing_wavenumber,
-                            save_interval=spec.save_interval,
-                            forcing_amplitude=spec.forcing_amplitude)
+    checks = spec_physics_checks(open_trajectories(path).vorticity, read_spec(path))
     return checks, check_messages(checks)
 
 
@@ -39,6 +35,9 @@ def main() -> None:
     parser.add_argument("--jaxcfd", type=Path, default=ROOT / "data/kf32/test.zarr")
     parser.add_argument("--out", type=Path, default=ROOT / "data/kf32/test_exponax.zarr")
     args = parser.parse_args()
+    from rollflow.store import check_not_input
+
+    check_not_input(args.out, [args.jaxcfd, args.config])
     sim = load_simulation_config(args.config)
     generate_store(sim.flow.replace(backend="exponax"), args.out,
                    batch_size=sim.generation.batch_size,

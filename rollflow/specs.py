@@ -94,7 +94,7 @@ class FlowSpec:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.type in ("str", str):
-                _require(value in BACKENDS, f.name, " or ".join(map(repr, BACKENDS)), value)
+                _require(isinstance(value, str), f.name, "a string", value)
             elif f.type in ("int", int):
                 _require(isinstance(value, int) and not isinstance(value, bool),
                          f.name, "an integer", value)
@@ -102,6 +102,8 @@ class FlowSpec:
                 _require(isinstance(value, (int, float)) and not isinstance(value, bool)
                          and math.isfinite(value), f.name, "a finite number", value)
                 object.__setattr__(self, f.name, float(value))
+        _require(self.backend in BACKENDS, "backend", " or ".join(map(repr, BACKENDS)),
+                 self.backend)
         n = self.simulation_size
         _require(n >= 8 and n % 2 == 0, "simulation_size", "an even integer ≥ 8", n)
         _require(self.output_size >= 4 and self.output_size % 2 == 0, "output_size",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rollflow.training.checkpoint import write_text_atomically
 from x4_test import candidates, forecast_models, say, score_stores, solver_references
 
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
@@ -48,6 +49,6 @@ def choose_stage(plan: dict, out: Path, store: Path) -> dict:
     chosen = max(found, key=lambda n: found[n]["worst"])
     run, _, precision = table[chosen]
     choice = {"chosen": chosen, "run": run, "precision": precision, "selection": found}
-    path.write_text(json.dumps(choice, indent=1))
+    write_text_atomically(path, json.dumps(choice, indent=1))
     say(f"choose: {chosen} (worse reading {found[chosen]['worst']:+.2f} t.u.)")
     return choice

@@ -78,14 +78,11 @@ def flow_statistics(vorticity: Any) -> list[tuple[str, str]]:
 
 def physics_row(vorticity: Any, spec: Any) -> tuple[str, str]:
     """("physics check", "ok — …" or "FAILED in k of n samples — <first reason>")."""
-    from rollflow.analysis.budget import check_messages, physics_checks
+    from rollflow.analysis.budget import check_messages, spec_physics_checks
 
     if vorticity.sizes["time"] < 2:
         return ("physics check", "not checked (fewer than 2 frames per sample)")
-    checks = physics_checks(vorticity, viscosity=spec.viscosity, drag=spec.drag,
-                            forcing_wavenumber=spec.forcing_wavenumber,
-                            save_interval=spec.save_interval,
-                            forcing_amplitude=spec.forcing_amplitude)
+    checks = spec_physics_checks(vorticity, spec)
     failures = check_messages(checks)
     r, flux = checks.budget_residual.values, checks.eddy_momentum_flux.values
     if failures:
