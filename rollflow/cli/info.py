@@ -10,7 +10,10 @@ The physics check line says whether each complete sample obeys the flow its attr
 (rollflow.analysis.budget): the energy budget dE/dt = ⟨u·F⟩ − 2νZ − 2αE closes within 3 % of
 the injection, the injection is positive, the eddy momentum flux 2⟨u′v′ cos k_f y⟩ is
 negative (orientation), and no sample's KE or Z lies far outside the others'. A negated,
-mirrored or mislabelled store fails it in one line.
+mirrored or mislabelled store fails it in one line. Stores written by this rollflow carry
+the checks of each sample, computed when it was written; older stores are checked from
+their frames. For the standard flows (KF32, KF64) each sample's time means are also held
+against a reference envelope shipped with the package (rollflow.analysis.envelope).
 """
 
 from __future__ import annotations
@@ -76,21 +79,31 @@ def flow_statistics(vorticity: Any) -> list[tuple[str, str]]:
     return rows
 
 
-def physics_row(vorticity: Any, spec: Any) -> tuple[str, str]:
-    """("physics check", "ok — …" or "FAILED in k of n samples — <first reason>")."""
+def physics_row(vorticity: Any, spec: Any, recorded: Any = None) -> tuple[str, str]:
+    """("physics check", "ok — …" or "FAILED in k of n samples — <first reason>"): the checks
+    recorded at write time when given (`store.recorded_checks`), else computed from the
+    frames; samples are also held against the shipped reference envelope of their flow."""
     from rollflow.analysis.budget import check_messages, spec_physics_checks
+    from rollflow.analysis.envelope import envelope_messages, reference_envelope
 
     if vorticity.sizes["time"] < 2:
         return ("physics check", "not checked (fewer than 2 frames per sample)")
-    checks = spec_physics_checks(vorticity, spec)
+    checks = recorded if recorded is not None else spec_physics_checks(vorticity, spec)
+    source = "recorded at write time" if recorded is not None else "computed from the frames"
+    envelope = reference_envelope(spec)
     failures = check_messages(checks)
+    if envelope is not None:
+        failures += envelope_messages(checks, envelope, spec.duration)
     r, flux = checks.budget_residual.values, checks.eddy_momentum_flux.values
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         return ("physics check",
                 f"FAILED in {len(failures)} of {r.size} samples — {failures[0]}{more}")
-    return ("physics check", f"ok — energy budget residual {r.min():+.1%} … {r.max():+.1%} of the "
-                       f"injection, eddy momentum flux {flux.min():+.3g} … {flux.max():+.3g}")
+    inside = (f"; every sample inside the {envelope['name']} reference envelope"
+              if envelope is not None else "; no shipped reference envelope for this flow")
+    return ("physics check", f"ok ({source}) — energy budget residual {r.min():+.1%} … "
+                             f"{r.max():+.1%} of the injection, eddy momentum flux "
+                             f"{flux.min():+.3g} … {flux.max():+.3g}{inside}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,8 +126,10 @@ def run(args: argparse.Namespace) -> int:
                          f"({nbytes / max(disk, 1):.2f}× compression"
                          + ("" if done.all() else "; unwritten samples take no space") + ")")]
         if done.any():
-            complete = ds[VORTICITY].isel(sample=[i for i, ok in enumerate(done) if ok])
-            rows += [*flow_statistics(complete), physics_row(complete, spec)]
+            indices = [i for i, ok in enumerate(done) if ok]
+            complete = ds[VORTICITY].isel(sample=indices)
+            recorded = store.recorded_checks(args.path, spec, indices)
+            rows += [*flow_statistics(complete), physics_row(complete, spec, recorded)]
     finally:
         ds.close()
     width = max(len(label) for label, _ in rows)

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from rollflow import store
 from rollflow.errors import ConfigError, RollflowError
+from rollflow.generate.physics import batch_checks
 from rollflow.generate.serial import SimulateFn, cost_line, open_pending, progress_bar
 from rollflow.specs import FlowSpec
 
@@ -81,7 +82,7 @@ def _simulate_batch(spec: FlowSpec, path: str, start: int, stop: int,
 
         simulate_fn = default_simulate()
     vorticity = simulate_fn(spec, np.arange(start, stop), progress=lambda frames: None)
-    store.write_sample_values(path, vorticity, start)
+    store.write_sample_values(path, vorticity, start, batch_checks(spec, vorticity))
     return range(start, stop)
 
 

@@ -2,7 +2,7 @@
 
 `generate_store` allocates the store (or reopens one with the same spec), skips samples
 already flagged complete, simulates the rest in batches and writes each batch as soon as
-it is done. Interrupting (Ctrl-C) loses at most the batch in flight; running the same
+it is done, with its physics checks (`rollflow.generate.physics`). Interrupting (Ctrl-C) loses at most the batch in flight; running the same
 command again finishes the store, and the result equals an uninterrupted run because
 sample i depends only on (spec, i).
 
@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from rollflow import store
 from rollflow.configio import from_mapping, load_toml
 from rollflow.errors import ConfigError
+from rollflow.generate.physics import batch_checks
 from rollflow.specs import FlowSpec
 
 __all__ = ["estimate_seconds", "cost_line", "duration_text", "SECONDS_PER_STEP_128",
@@ -194,7 +195,7 @@ def _generate(spec: FlowSpec, path: Path, *, batch_size: int, overwrite: bool, p
                                     refresh=False)
 
             vorticity = simulate(spec, np.arange(batch.start, batch.stop), progress=advance)
-            store.write_samples(path, vorticity, batch.start)
+            store.write_samples(path, vorticity, batch.start, batch_checks(spec, vorticity))
     finally:
         bar.close()
     return path

@@ -18,7 +18,7 @@ import xarray as xr
 from rollflow.errors import StoreError
 from rollflow.specs import FlowSpec
 from rollflow.store.netcdf_io import NETCDF_SUFFIXES, open_netcdf, write_netcdf
-from rollflow.store.validate import COMPLETED, check_whole, spec_from_attrs, validate_dataset
+from rollflow.store.validate import CHECK_PREFIX, COMPLETED, check_whole, spec_from_attrs, validate_dataset
 from rollflow.store.zarr_io import is_zarr_store, open_zarr, write_zarr
 
 __all__ = ["store_format", "open_trajectories", "read_spec", "save_dataset", "remove_store",
@@ -60,7 +60,8 @@ def open_raw(path: str | os.PathLike) -> xr.Dataset:
 
 def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
                       allow_incomplete: bool = False) -> xr.Dataset:
-    """Open a trajectory store lazily (dask arrays); the `completed` flag is dropped.
+    """Open a trajectory store lazily (dask arrays); the `completed` flag and the recorded
+    physics checks (`store.checks.recorded_checks` reads them) are dropped.
 
     With `validate`, the dataset is checked by `validate_dataset` (an unfinished store is
     an error unless `allow_incomplete`; its unwritten samples read as NaN). Without it,
@@ -75,7 +76,8 @@ def open_trajectories(path: str | os.PathLike, *, validate: bool = True,
         except StoreError as err:
             ds.close()
             raise StoreError(f"{path}: {err}") from None
-    trajectories = ds.drop_vars(COMPLETED, errors="ignore")
+    recorded = [name for name in ds.data_vars if name.startswith(CHECK_PREFIX)]
+    trajectories = ds.drop_vars([COMPLETED, *recorded], errors="ignore")
     trajectories.set_close(ds.close)  # closing the result releases the file
     return trajectories
 

@@ -24,6 +24,7 @@ import xarray as xr
 from rollflow.conventions import TRAJECTORY_DIMS, VORTICITY
 from rollflow.errors import DataError, StoreError
 from rollflow.specs import FlowSpec
+from rollflow.store.checks import check_variables, write_sample_checks
 from rollflow.store.dataset import VORTICITY_ATTRS, dataset_attrs, trajectory_coords
 from rollflow.store.encoding import chunk_shape
 from rollflow.store.files import open_raw, publish, read_spec, store_format
@@ -36,7 +37,8 @@ __all__ = ["create_store", "write_samples", "write_sample_values", "mark_complet
 
 
 def _template(spec: FlowSpec, attrs: Mapping[str, Any] | None) -> xr.Dataset:
-    """Full-size dataset: lazy NaN vorticity, all samples flagged unfinished."""
+    """Full-size dataset: lazy NaN vorticity, NaN physics checks, all samples flagged
+    unfinished."""
     n = spec.output_size
     shape = (spec.num_samples, spec.num_frames, n, n)
     chunks = chunk_shape(VORTICITY, TRAJECTORY_DIMS, shape)
@@ -46,7 +48,7 @@ def _template(spec: FlowSpec, attrs: Mapping[str, Any] | None) -> xr.Dataset:
                             {"long_name": "sample finished",
                              "description": "1 once all frames of the sample are written, "
                                             "0 while pending"})
-    return xr.Dataset({VORTICITY: vorticity, COMPLETED: completed},
+    return xr.Dataset({VORTICITY: vorticity, COMPLETED: completed, **check_variables(spec)},
                       coords=trajectory_coords(spec), attrs=dataset_attrs(spec, attrs=attrs))
 
 
@@ -78,23 +80,29 @@ def create_store(path: str | os.PathLike, spec: FlowSpec, *,
                 overwrite=overwrite)
 
 
-def write_samples(path: str | os.PathLike, vorticity: np.ndarray, sample_start: int) -> None:
-    """Write whole samples sample_start … sample_start + B − 1 and flag them finished.
+def write_samples(path: str | os.PathLike, vorticity: np.ndarray, sample_start: int,
+                  checks: Mapping[str, np.ndarray] | None = None) -> None:
+    """Write whole samples sample_start … sample_start + B − 1 (and their physics checks,
+    `rollflow.store.checks`, when given) and flag them finished.
 
     Args:
         path: a store made by `create_store`.
         vorticity: (B, num_frames, output_size, output_size), 1/t.u., finite; stored float32.
         sample_start: index of the first sample of the batch.
+        checks: per-sample physics checks ((B,) arrays keyed as `store.checks.CHECKS`),
+            written before the flag; ignored by a store made before checks were recorded.
 
     Raises DataError for a wrong shape, out-of-range samples or non-finite values.
     """
-    stop = write_sample_values(path, vorticity, sample_start)
+    stop = write_sample_values(path, vorticity, sample_start, checks)
     mark_completed(path, range(sample_start, stop))
 
 
 def write_sample_values(path: str | os.PathLike, vorticity: np.ndarray,
-                        sample_start: int) -> int:
-    """Write the vorticity of whole samples without flagging them (a worker's part of
+                        sample_start: int,
+                        checks: Mapping[str, np.ndarray] | None = None) -> int:
+    """Write the vorticity (and `checks`, as in `write_samples`) of whole samples without
+    flagging them (a worker's part of
     `write_samples`; the coordinator flags them with `mark_completed` once the write has
     returned). Each sample is its own chunk row, so workers writing different samples
     never touch the same chunk. Returns the stop index (sample_start + B)."""
@@ -112,10 +120,16 @@ def write_sample_values(path: str | os.PathLike, vorticity: np.ndarray,
     if not np.isfinite(values).all():
         raise DataError(f"refusing to write non-finite vorticity for samples "
                         f"{sample_start}…{stop - 1}")
+    if checks is not None and any(np.asarray(v).size != values.shape[0]
+                                  for v in checks.values()):
+        raise DataError(f"physics checks must hold one value per sample of the batch "
+                        f"({values.shape[0]})")
     if store_format(path) == "netcdf":
         write_netcdf_region(path, VORTICITY, sample_start, values)
     else:
         write_zarr_region(path, VORTICITY, sample_start, values)
+    if checks is not None:
+        write_sample_checks(path, sample_start, checks)
     return stop
 
 

@@ -17,9 +17,10 @@ from rollflow.specs import FlowSpec
 from rollflow.store.dataset import VERSION_ATTR
 
 __all__ = ["validate_dataset", "spec_from_attrs", "spec_differences", "check_whole",
-           "COMPLETED"]
+           "COMPLETED", "CHECK_PREFIX"]
 
 COMPLETED = "completed"  # int8 per sample: 1 once all its frames are written
+CHECK_PREFIX = "check_"  # per-sample physics checks recorded at write time (store.checks)
 
 
 def spec_from_attrs(attrs: Mapping[str, Any], where: str = "dataset") -> FlowSpec:

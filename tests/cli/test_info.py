@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rollflow.cli import main
+from rollflow.generate import generate_store
 from rollflow.specs import FlowSpec
 from rollflow.store import create_store, save_dataset, trajectories_to_dataset, write_samples
 
@@ -90,10 +91,49 @@ def solver_stores(tmp_path_factory):
     variants = {"solver": frames, "negated": -frames,
                 "mirrored": frames[..., np.r_[0, np.arange(31, 0, -1)], :],
                 "other_viscosity": simulate(dataclasses.replace(spec, viscosity=2e-3), [0, 1])}
+    y = np.arange(32) * (2 * np.pi / 32)            # the exact steady (laminar) state:
+    laminar = -4 * np.cos(4 * y) / (spec.viscosity * 16 + spec.drag)   # ω = −k U cos(ky)
+    variants["laminar"] = np.broadcast_to(laminar, frames.shape).astype(np.float32)
     for name, values in variants.items():
         save_dataset(trajectories_to_dataset(values, spec, attrs={"command": "c"}),
                      root / f"{name}.zarr")
+    generate_store(spec, root / "generated.zarr", batch_size=2, progress=False)
     return root
+
+
+def _physics_line(path, capsys) -> str:
+    assert main(["info", str(path)]) == 0
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("physics check")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_checks_recorded_at_write_time_are_those_of_the_frames(solver_stores, capsys):
+    """`generate_store` records the checks of the frames it writes (the same samples as
+    solver.zarr): info reads them instead of recomputing, and prints the same numbers."""
+    computed = _physics_line(solver_stores / "solver.zarr", capsys)
+    recorded = _physics_line(solver_stores / "generated.zarr", capsys)
+    assert "ok (recorded at write time)" in recorded
+    assert recorded.split(" — ")[1] == computed.split(" — ")[1]
+
+
+def test_the_reference_envelope_catches_what_the_budget_cannot(solver_stores, capsys,
+                                                                monkeypatch):
+    """The laminar state obeys the budget exactly and has no eddies, and identical samples
+    are no outliers among themselves: only a reference envelope of the flow (here one made
+    from solver.zarr's turbulent samples) says its KE (1/(4(16ν + α)²) ≈ 18.6) is not KF's."""
+    from rollflow.analysis import envelope as envelopes
+    from rollflow.store import open_trajectories, read_spec
+
+    assert "ok (computed" in _physics_line(solver_stores / "laminar.zarr", capsys)
+    spec = read_spec(solver_stores / "solver.zarr")
+    with open_trajectories(solver_stores / "solver.zarr") as ds:
+        reference = {"name": "SELF", **envelopes.envelope_of(ds.vorticity, spec)}
+    monkeypatch.setattr(envelopes, "reference_envelope", lambda spec_: reference)
+    assert "inside the SELF reference envelope" in _physics_line(
+        solver_stores / "solver.zarr", capsys)
+    assert ("FAILED in 2 of 2 samples — sample 0: kinetic energy 18.6 outside SELF's"
+            in _physics_line(solver_stores / "laminar.zarr", capsys))
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -104,7 +144,7 @@ def test_info_checks_the_physics_a_store_claims(solver_stores, capsys, name, rea
     line = [l for l in capsys.readouterr().out.splitlines() if l.startswith("physics check")]
     assert len(line) == 1
     if reason is None:
-        assert "ok — energy budget residual" in line[0]
+        assert "ok (computed from the frames) — energy budget residual" in line[0]
     else:
         assert "FAILED in 2 of 2 samples — sample 0: " + reason in line[0]
     if name == "other_viscosity":

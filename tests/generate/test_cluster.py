@@ -15,7 +15,7 @@ from rollflow.errors import ConfigError, RollflowError
 from rollflow.generate import generate_store
 from rollflow.generate.cluster import cluster_client, generate_store_on_cluster
 from rollflow.specs import FlowSpec
-from rollflow.store import completed_samples, open_trajectories
+from rollflow.store import CHECKS, completed_samples, open_trajectories, recorded_checks
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # workers cannot import tests
 
@@ -28,10 +28,14 @@ def spec() -> FlowSpec:
 
 
 @pytest.fixture(scope="module")
-def serial(spec, tmp_path_factory) -> np.ndarray:
-    path = generate_store(spec, tmp_path_factory.mktemp("serial") / "s.zarr", batch_size=1,
+def serial_store(spec, tmp_path_factory) -> Path:
+    return generate_store(spec, tmp_path_factory.mktemp("serial") / "s.zarr", batch_size=1,
                           progress=False)
-    with open_trajectories(path) as ds:
+
+
+@pytest.fixture(scope="module")
+def serial(serial_store) -> np.ndarray:
+    with open_trajectories(serial_store) as ds:
         return ds.vorticity.values
 
 
@@ -46,7 +50,8 @@ def _values(path: Path) -> np.ndarray:
         return ds.vorticity.values
 
 
-def test_two_workers_write_the_serial_store_bit_for_bit(spec, serial, client, tmp_path):
+def test_two_workers_write_the_serial_store_bit_for_bit(spec, serial, serial_store, client,
+                                                        tmp_path):
     path = generate_store_on_cluster(spec, tmp_path / "c.zarr", client=client, batch_size=1,
                                      progress=False)
     assert completed_samples(path).all()
@@ -54,6 +59,14 @@ def test_two_workers_write_the_serial_store_bit_for_bit(spec, serial, client, tm
     assert values.tobytes() == serial.tobytes()
     pids = client.run(os.getpid)
     assert len(set(pids.values())) == 2        # two worker processes did the work
+    samples = np.arange(spec.num_samples)
+    serial_checks = recorded_checks(serial_store, spec, samples)
+    worker_checks = recorded_checks(path, spec, samples)
+    for name in CHECKS:    # the same float32 frames, the same float64 arithmetic
+        assert worker_checks[name].values.tobytes() == serial_checks[name].values.tobytes()
+    # (16² kept of a 32² DNS misses the dissipation of half its modes, so the budget is
+    # not closed here — KF32's 128² → 32² gives −0.6 %; the forcing does inject energy)
+    assert (worker_checks.injection.values > 0).all()
 
 
 class DiesOnce:

@@ -9,7 +9,8 @@ from rollflow.generate import (
     GenerationConfig, generate_store, load_simulation_config, pending_batches,
 )
 from rollflow.specs import FlowSpec
-from rollflow.store import completed_samples, open_trajectories
+from rollflow.analysis.budget import spec_physics_checks
+from rollflow.store import CHECKS, completed_samples, open_trajectories, recorded_checks
 
 SIMULATIONS_DIR = Path(__file__).resolve().parents[2] / "simulations"
 # `rollflow simulate` configs ([flow] + [generation]); other tools' configs (e.g. the
@@ -36,6 +37,22 @@ def test_generation_writes_every_sample(tmp_path, tiny_spec, fake_solver, name):
         assert ds.attrs["command"] == "rollflow simulate t.toml"
     generate_store(tiny_spec, path, batch_size=2, progress=False, simulate_fn=fake_solver)
     assert len(fake_solver.calls) == 3  # a finished store is not simulated again
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_generation_records_the_checks_of_the_stored_frames(tmp_path, tiny_spec,
+                                                           fake_solver, name):
+    """The recorded checks are those of the stored float32 frames: recomputing them from
+    the store changes only the order of float64 sums over ≤ 70 × 8² terms (relative error
+    ≤ n·eps ≈ 1e-12 of the summed magnitudes, all O(1) here), so 1e-9 is a safe bound."""
+    path = generate_store(tiny_spec, tmp_path / name, batch_size=2, progress=False,
+                          simulate_fn=fake_solver)
+    recorded = recorded_checks(path, tiny_spec, np.arange(tiny_spec.num_samples))
+    with open_trajectories(path) as ds:
+        fresh = spec_physics_checks(ds.vorticity, tiny_spec)
+    for name_ in CHECKS:
+        np.testing.assert_allclose(recorded[name_].values, fresh[name_].values,
+                                   rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", FORMATS)
