@@ -211,7 +211,7 @@ def reference_forecast_stores(truth_path: str | os.PathLike, target: str | os.Pa
         paths[f"solver_{size}"] = target / f"solver_{size}.zarr"
         if not paths[f"solver_{size}"].exists():
             if say:
-                say(f"jax-cfd {size}² from the same {values.sizes[SAMPLE]} states")
+                say(f"{spec.backend} {size}² from the same {values.sizes[SAMPLE]} states")
             save_dataset(solver_forecast(values, spec, simulation_size=size, **common),
                          paths[f"solver_{size}"])
     return paths

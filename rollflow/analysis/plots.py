@@ -223,8 +223,9 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
     Args:
         points: Dataset along a `model` dim with `cost` (s per simulated t.u. per
             trajectory, **all members** a reading averages), `estimate`, `lower`, `upper`
-            (decorrelation time at `threshold`, t.u.) and `kind`: "solver" (drawn as one
-            line, the accuracy–cost frontier a numerical method offers), "ensemble" (the
+            (decorrelation time at `threshold`, t.u.) and `kind`: "solver" (one line per
+            `group`, e.g. per solver backend: the accuracy–cost frontier a numerical
+            method offers), "ensemble" (the
             points of one `group` joined as a curve, e.g. M = 1, 2, 4, 8 members of one
             model) or "model" (single points). Optional `label` (str) annotates a point
             (default: its `model` name). Points of zero cost (persistence) cannot sit on a
@@ -244,7 +245,14 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
               else points["model"].values.astype(str))
     styles = {"solver": dict(color="k", marker="s", ls="-"),
               "model": dict(marker="D", ls="none")}
-    series = [("solvers", "solver", np.flatnonzero(kinds == "solver"))]
+    solver_styles = iter([dict(color="k", marker="s", ls="-"),
+                          dict(color="0.45", marker="^", ls="--"),
+                          dict(color="0.7", marker="v", ls=":")] * 4)
+    solver_groups = dict.fromkeys(groups[kinds == "solver"]) if "group" in points \
+        else {"solvers": None}
+    series = [((g or "solvers") if "group" in points else "solvers", "solver",
+               np.flatnonzero((kinds == "solver") & ((groups == g) | ("group" not in points))))
+              for g in solver_groups]
     series += [(g, "ensemble", np.flatnonzero((kinds == "ensemble") & (groups == g)))
                for g in dict.fromkeys(groups[kinds == "ensemble"])]
     series += [(str(labels[i]), "model", [i]) for i in np.flatnonzero(kinds == "model")]
@@ -256,7 +264,8 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
         sel = sel.isel(model=order)
         est = sel["estimate"].values
         err = np.vstack([est - sel["lower"].values, sel["upper"].values - est])
-        style = styles.get(kind, dict(marker="o", ls="-"))
+        style = next(solver_styles) if kind == "solver" else styles.get(
+            kind, dict(marker="o", ls="-"))
         ax.errorbar(sel["cost"].values, est, yerr=err, capsize=3, label=name, **style)
         if kind != "model":
             for i, x, y in zip(np.asarray(index)[order], sel["cost"].values, est):

@@ -105,9 +105,12 @@ def readings_table(readings: Sequence[Reading], line=None) -> list[str]:
 
 def pareto_points(readings: Sequence[Reading], solvers: Sequence[Reading],
                   singles: Sequence[Reading] = ()) -> xr.Dataset:
-    """Points for `plot_pareto`: the solvers as its line, each forecaster's readings as one
-    curve over M (labelled "M=…"), and `singles` (e.g. persistence at cost 0) as points."""
-    items = [(r, "solver", "", r.label) for r in solvers]
+    """Points for `plot_pareto`: the solvers as lines, one per solver (labels "<solver>
+    <grid>", e.g. "jax-cfd 64²" and "exponax 64²": grouped by what precedes the grid), each
+    forecaster's readings as one curve over M (labelled "M=…"), and `singles` (e.g.
+    persistence at cost 0) as points."""
+    items = [(r, "solver", r.label.rsplit(" ", 1)[0] if " " in r.label else "solvers",
+              r.label) for r in solvers]
     items += [(r, "ensemble", r.label, f"M={r.members}") for r in readings]
     items += [(r, "model", "", r.label) for r in singles]
     column = lambda values: ("model", list(values))

@@ -64,6 +64,10 @@ def _check_attr_values(attrs: Mapping[str, Any]) -> None:
                              f"(got {type(value).__name__}); netCDF and zarr store no other types")
 
 
+BACKEND_NAMES = {"jaxcfd": "jax-cfd", "exponax": "exponax"}
+"""FlowSpec.backend → the solver's name in attrs and labels."""
+
+
 def dataset_attrs(spec: FlowSpec, *, attrs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Global attrs of a trajectory dataset for `spec`.
 
@@ -86,7 +90,8 @@ def dataset_attrs(spec: FlowSpec, *, attrs: Mapping[str, Any] | None = None) -> 
         "seed": spec.seed,
         "solver_time_step": spec.time_step,
         "solver_steps_per_frame": spec.steps_per_frame,
-        "source": "rollflow spectral DNS (jax-cfd), spectrally truncated to the output grid",
+        "source": f"rollflow spectral DNS ({BACKEND_NAMES.get(spec.backend, spec.backend)}), "
+                  "spectrally truncated to the output grid",
         **_package_versions(),
         "created": created.isoformat().replace("+00:00", "Z"),
         **extra,

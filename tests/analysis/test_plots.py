@@ -106,6 +106,26 @@ def test_pareto_draws_solvers_as_a_line_ensembles_as_curves_and_models_as_points
         plot_pareto(points.drop_vars("cost"))
 
 
+def test_pareto_draws_one_line_per_solver(tmp_path):
+    """Issue 18: with solver lines from two backends the difference is visible: each
+    solver group is its own line, named in the legend."""
+    from rollflow.analysis import plot_pareto
+
+    cost = [0.01, 0.04, 0.3, 0.008, 0.035, 0.2]
+    points = xr.Dataset(
+        {"cost": ("model", cost), "estimate": ("model", [1.5, 4.4, 5.7, 1.4, 4.3, 5.6]),
+         "lower": ("model", [1.4, 4.2, 5.5, 1.3, 4.1, 5.4]),
+         "upper": ("model", [1.6, 4.6, 5.9, 1.5, 4.5, 5.8]),
+         "kind": ("model", ["solver"] * 6),
+         "group": ("model", ["jax-cfd"] * 3 + ["exponax"] * 3)},
+        coords={"model": ["j32", "j64", "j128", "e32", "e64", "e128"]})
+    ax = plot_pareto(points).axes[0]
+    drawn = [line for line in ax.get_lines() if line.get_linestyle() in ("-", "--")]
+    assert [list(line.get_xdata()) for line in drawn] == [cost[:3], cost[3:]]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["jax-cfd", "exponax"]
+    _saved(plot_pareto(points), tmp_path, "pareto_backends")
+
+
 def test_a_failed_figure_write_leaves_no_file(tmp_path, monkeypatch):
     """Bug (issue 15): a full disk left a 0-byte figure behind."""
     import errno

@@ -1,5 +1,6 @@
 """Readings on the cost–skill plane: M-member readings cost M members; solver line margins."""
 
+import dataclasses
 import math
 
 import pytest
@@ -61,6 +62,9 @@ def test_pareto_points_group_one_curve_per_forecaster(scores):
     assert list(points.kind.values) == ["solver", "solver", "ensemble", "ensemble", "ensemble"]
     assert list(points.label.values[2:]) == ["M=1", "M=2", "M=4"]
     assert set(points.group.values[2:]) == {"M"}
+    two = pareto_points(readings, [dataclasses.replace(s, label=f"{name} 64²")
+                                   for s, name in zip(solvers, ("jax-cfd", "exponax"))])
+    assert list(two.group.values[:2]) == ["jax-cfd", "exponax"]   # one line per solver
     assert not math.isnan(float(points.cost.sum()))
 
 

@@ -64,3 +64,12 @@ def test_wrong_shape_is_refused(tiny_spec, shape):
 def test_samples_outside_the_spec_are_refused(tiny_spec):
     with pytest.raises(DataError, match="outside 0…4"):
         trajectories_to_dataset(_field(tiny_spec, 2), tiny_spec, sample_start=4)
+
+
+def test_the_source_attr_names_the_backend():
+    """Bug (issue 18): exponax stores said "rollflow spectral DNS (jax-cfd)"."""
+    from rollflow.store import dataset_attrs
+
+    spec = FlowSpec(simulation_size=32, output_size=16)
+    assert "(jax-cfd)" in dataset_attrs(spec)["source"]
+    assert "(exponax)" in dataset_attrs(spec.replace(backend="exponax"))["source"]
