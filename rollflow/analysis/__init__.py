@@ -11,7 +11,7 @@ from rollflow.analysis.decorrelation import (
     bootstrap_ci, decorrelation_time, mean_curve_decorrelation, paired_decorrelation_difference,
 )
 from rollflow.analysis.divergence import fit_growth, relative_separation, separation_growth
-from rollflow.analysis.ensemble import crps, spread_skill
+from rollflow.analysis.ensemble import crps, crps_parts, energy_score, spread_skill
 from rollflow.analysis.fields import (
     enstrophy, kinetic_energy, velocity_from_vorticity, vorticity_from_velocity,
 )
@@ -30,7 +30,7 @@ __all__ = [
     "vorticity_correlation", "decorrelation_time", "mean_curve_decorrelation",
     "paired_decorrelation_difference",
     "bootstrap_ci", "rmse",
-    "crps", "spread_skill",
+    "crps", "crps_parts", "energy_score", "spread_skill",
     "relative_separation", "fit_growth", "separation_growth",
     "plot_vorticity", "plot_spectrum", "plot_correlation", "plot_spread_skill",
     "plot_separation", "plot_pareto", "save_figure",
