@@ -26,6 +26,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("forecast", metavar="FORECAST", help="store written by `rollflow forecast`")
     parser.add_argument("--truth", required=True, metavar="STORE", help="truth trajectory store")
     parser.add_argument("--out", metavar="METRICS", help="write the scores (.zarr or .nc)")
+    parser.add_argument("--sums", metavar="SUMS",
+                        help="also write the scores as additive sums (metric × lead_time: "
+                             "ρ, RMSE, spread, CRPS and its parts, energy score; .nc or .zarr)"
+                             " that merge exactly across runs (rollflow.analysis.score_sums)")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures into DIR")
     parser.add_argument("--members", type=int_at_least(1), metavar="M",
                         help="score only the first M members (the reading of an M-member "
@@ -97,6 +101,29 @@ def block_samples(forecast, block_mb: float) -> int:
     return max(1, int(block_mb * 2**20 // max(1, per_sample)))
 
 
+def write_sums(args: argparse.Namespace, forecast, truth, costs) -> None:
+    """The additive-sums scores of the forecast, with what produced them in attrs."""
+    import sys
+
+    from tqdm import tqdm
+
+    from rollflow.analysis.score_sums import blockwise_score_sums
+    from rollflow.analysis.scores import align_truth
+    from rollflow.provenance import git_commit
+    from rollflow.store import save_dataset
+
+    attrs = {"truth_store": str(args.truth), "forecast_store": str(args.forecast),
+             "command": "rollflow " + " ".join(sys.argv[1:]), "rollflow_commit": git_commit(),
+             **{f"cost_{k}": v for k, v in (costs or {}).items()}}
+    with tqdm(total=forecast.sizes["sample"], unit="sample", desc="score sums",
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        sums = blockwise_score_sums(forecast, align_truth(forecast, truth),
+                                    block_samples=block_samples(forecast, args.block_mb),
+                                    attrs=attrs, progress=bar.update)
+    save_dataset(sums, args.sums, overwrite=args.overwrite)
+    print(f"wrote {args.sums}")
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -107,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     from rollflow.analysis.skill import headline_skill
     from rollflow.store import check_not_input, open_for_scoring, save_dataset
 
-    for output, flag in ((args.out, "--out"), (args.figures, "--figures")):
+    for output, flag in ((args.out, "--out"), (args.figures, "--figures"),
+                         (args.sums, "--sums")):
         if output:
             check_not_input(output, [args.forecast, args.truth], what=flag)
     forecast_ds, forecast, truth = open_for_scoring(args.forecast, args.truth,
@@ -127,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         save_dataset(scores, args.out, overwrite=args.overwrite)
         print(f"wrote {args.out}")
+    if args.sums:
+        write_sums(args, forecast, truth, costs)
     if args.figures:
         from rollflow.analysis.figures import standard_figures
 

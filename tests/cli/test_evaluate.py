@@ -149,3 +149,30 @@ def test_unfinished_forecast_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "unfinished (0 of 2 samples written)" in err[0] and "again" in err[0]
+
+
+def test_score_sums_open_in_plain_xarray_and_agree_with_the_scores(tmp_path):
+    """Issue 16: `--sums` writes (metric, lead_time) sums and counts that a notebook opens
+    with xr.open_dataset; the RMSE they give equals the --out scores' (the same squared
+    errors, averaged in another order: relative ~1e-15, bound 1e-10), and two halves'
+    sums merge to the whole (the same float64 sums re-associated)."""
+    import xarray as xr
+
+    from rollflow.analysis.score_sums import merge_score_sums, scores_from_sums
+
+    spec = FlowSpec(simulation_size=32, output_size=16, num_frames=10, num_samples=4,
+                    warmup_time=0.4, save_interval=0.2, seed=3)
+    truth = _store(tmp_path / "truth.zarr", spec)
+    _forecast_store(tmp_path / "f.zarr", truth, 4, 3)
+    common = ["evaluate", str(tmp_path / "f.zarr"), "--truth", str(tmp_path / "truth.zarr")]
+    assert main([*common, "--out", str(tmp_path / "s.nc"), "--sums",
+                 str(tmp_path / "sums.nc")]) == 0
+    assert main([*common, "--sums", str(tmp_path / "half.nc"), "--block-mb", "0.01"]) == 0
+    with xr.open_dataset(tmp_path / "sums.nc") as sums, xr.open_dataset(tmp_path / "s.nc") as s, \
+            xr.open_dataset(tmp_path / "half.nc") as blocks:
+        assert sums["sum"].dims == ("metric", "lead_time") and sums.attrs["grid_size"] == 16
+        assert "energy_score" in sums.metric.values and "crps_spread" in sums.metric.values
+        from_sums = scores_from_sums(sums)
+        np.testing.assert_allclose(from_sums.rmse.values, s.rmse.values, rtol=1e-10)
+        np.testing.assert_allclose(scores_from_sums(merge_score_sums([blocks])).rmse.values,
+                                   from_sums.rmse.values, rtol=1e-10)
