@@ -108,7 +108,7 @@ def combine_scores(per_sample: xr.Dataset, *, thresholds: Sequence[float] = (0.9
     out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
     out["log_spectral_error"] = log_spectral_error(
         spec_f, spec_t, k_max=int(per_sample.attrs["grid_size"]) // 2 - 1)
-    out.attrs.update({"num_members": members,
+    out.attrs.update({"num_members": members, "grid_size": int(per_sample.attrs["grid_size"]),
                       "bootstrap_seed": seed, "bootstrap_resamples": num_resamples})
     return out
 

@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     with bar:
         scores = headline_skill(forecast, truth, seed=args.seed, progress=bar.update,
                                 block_samples=block_samples(forecast, args.block_mb)).compute()
+    scores.attrs.update({k: v for k, v in forecast_ds.attrs.items() if k.startswith("forecast_")})
+    scores.attrs["forecast_num_members"] = int(forecast.sizes["member"])
     costs = reading_costs(forecast_ds.attrs, forecast.sizes["member"]) \
         if "forecast_seconds_per_time_unit" in forecast_ds.attrs else None
     if costs:

@@ -1,0 +1,115 @@
+"""A results page from any set of scored forecasts (`rollflow report`, issue 16).
+
+From `headline_skill` Datasets of the same states (name → Dataset, as `rollflow evaluate
+--out` writes them) it writes, into one directory: `report.md` with the headline table —
+each forecaster's single-member and ensemble-mean readings with the cost of all the members
+each averages, the margin over the solvers' line when ≥ 2 solvers are scored — the "no
+skill" references, and the scorecard against a baseline; `lead_time.png` (ρ, RMSE, CRPS,
+spread–skill with the references); `scorecard.png`; and `pareto.png` (skill against honest
+cost). Each forecaster's role comes from its attrs: `forecast_mode` "solver" (labelled
+"<solver> <grid>²"), "persistence" or a climatology (references), anything else a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from rollflow.analysis.plots import plot_pareto, save_figure
+from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
+                                        readings_table, solver_readings)
+from rollflow.analysis.scorecard import (SCORECARD_METRICS, plot_lead_panels, plot_scorecard,
+                                         scorecard)
+from rollflow.analysis.tables import reference_table
+from rollflow.conventions import LEAD_TIME
+from rollflow.errors import DataError
+
+__all__ = ["role_of", "label_of", "evaluation_grid", "report_page"]
+
+SOLVER_NAMES = {"jaxcfd": "jax-cfd", "exponax": "exponax"}
+
+
+def role_of(skill: xr.Dataset) -> str:
+    """"solver", "reference" (persistence, climatologies) or "model", from the attrs."""
+    mode = str(skill.attrs.get("forecast_mode", ""))
+    if mode == "solver":
+        return "solver"
+    return "reference" if mode == "persistence" or "climatology" in mode else "model"
+
+
+def label_of(name: str, skill: xr.Dataset) -> str:
+    """A solver's "<solver> <grid>²" (its backend and grid from the attrs), else `name`."""
+    if role_of(skill) != "solver" or "forecast_simulation_size" not in skill.attrs:
+        return name
+    backend = str(skill.attrs.get("forecast_solver_backend", "jaxcfd"))
+    return f"{SOLVER_NAMES.get(backend, backend)} {int(skill.attrs['forecast_simulation_size'])}²"
+
+
+def evaluation_grid(skill: xr.Dataset) -> int:
+    """The grid the scores were computed on (attr `grid_size`; older score stores: from the
+    number of spectrum shells, which is fixed by the grid)."""
+    if "grid_size" in skill.attrs:
+        return int(skill.attrs["grid_size"])
+    return -int(skill["energy_spectrum_truth"].sizes["k"])
+
+
+def _default_leads(scores: Mapping[str, xr.Dataset]) -> list[float]:
+    end = min(float(s["mean_correlation"][LEAD_TIME].max()) for s in scores.values())
+    start = max(float(s["mean_correlation"][LEAD_TIME].min()) for s in scores.values())
+    leads = [v for v in (0.2, 0.5, 1, 2, 3, 4, 6, 8, 10, 15, 20) if start <= v <= end]
+    return leads or [start]
+
+
+def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
+                baseline: str | None = None, leads: Sequence[float] | None = None,
+                title: str = "Forecast report") -> list[Path]:
+    """Write report.md and its figures for `scores` into `directory` (see the module
+    docstring); `baseline` (default: the first model) anchors the scorecard. Returns the
+    paths written. DataError for no scores or scores of different evaluation grids."""
+    if not scores:
+        raise DataError("no scores to report")
+    grids = {name: evaluation_grid(s) for name, s in scores.items()}
+    if len(set(grids.values())) > 1:
+        raise DataError("the scores were computed on different evaluation grids ("
+                        + ", ".join(f"{n}: {abs(g)}{'' if g > 0 else ' shells'}"
+                                    for n, g in grids.items()) + "); report one grid at a time")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    roles = {n: role_of(s) for n, s in scores.items()}
+    labels = {n: label_of(n, s) for n, s in scores.items()}
+    models = [n for n in scores if roles[n] == "model"]
+    baseline = baseline or (models[0] if models else next(iter(scores)))
+    leads = list(leads) if leads else _default_leads(scores)
+    solvers = solver_readings(scores, {n: labels[n] for n in scores if roles[n] == "solver"})
+    readings = [r for n in models for r in ensemble_readings(scores, n, labels[n])]
+    line = line_of(solvers)
+    card = scorecard(scores, baseline, leads)
+    lines = [f"# {title}", "", f"Evaluation grid {abs(next(iter(grids.values())))}²; "
+             f"{len(scores)} scored forecasts of the same states. Costs are seconds per "
+             "simulated t.u. per trajectory for **all** the members a reading averages.", "",
+             "## Headline", "", *readings_table(readings + solvers, line), ""]
+    references = {labels[n]: scores[n] for n in scores if roles[n] == "reference"}
+    if references:
+        lines += ["## No-skill references", "", *reference_table(references), ""]
+    lines += [f"## Scorecard against {labels[baseline]}", "",
+              "100 (m − b)/b at each lead (t.u.); negative is better than the baseline.", "",
+              "| forecaster | metric | " + " | ".join(f"{v:g}" for v in leads) + " |",
+              "|---|---|" + "---|" * len(leads)]
+    for name in card["forecaster"].values:
+        for metric in SCORECARD_METRICS:
+            cells = card.sel(forecaster=name, metric=metric).values
+            lines.append(f"| {labels[str(name)]} | {SCORECARD_METRICS[metric]} | "
+                         + " | ".join("—" if not np.isfinite(v) else f"{v:+.1f} %"
+                                      for v in cells) + " |")
+    lines += ["", "![lead time](lead_time.png)", "![scorecard](scorecard.png)",
+              "![skill against honest cost](pareto.png)", ""]
+    paths = [save_figure(plot_lead_panels(scores, roles, labels), directory / "lead_time.png"),
+             save_figure(plot_scorecard(card, labels), directory / "scorecard.png"),
+             save_figure(plot_pareto(pareto_points(readings, solvers)),
+                         directory / "pareto.png")]
+    page = directory / "report.md"
+    page.write_text("\n".join(lines))
+    return [page, *paths]

@@ -1,0 +1,79 @@
+"""Scorecards: exact percentages for a forecast whose errors are scaled copies of another's,
+and a report page from scored forecasts of the same states."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rollflow.analysis.report import report_page
+from rollflow.analysis.scorecard import scorecard
+from rollflow.analysis.skill import headline_skill
+from rollflow.errors import DataError
+
+
+def _truth(n=16, samples=6, times=12, seed=0):
+    values = np.random.default_rng(seed).standard_normal((samples, times, n, n))
+    coords = {"sample": np.arange(samples), "time": 0.2 * np.arange(times),
+              "x": 2 * np.pi * np.arange(n) / n, "y": 2 * np.pi * np.arange(n) / n}
+    return xr.DataArray(values, dims=("sample", "time", "x", "y"), coords=coords)
+
+
+def _forecast(truth, deviation, attrs):
+    f = (truth.isel(time=slice(2, None)).expand_dims(member=deviation.shape[1], axis=1)
+         + deviation)
+    f = f.assign_coords(lead_time=("time", f.time.values - float(truth.time[1])))
+    skill = headline_skill(f, truth, num_resamples=50)
+    return skill.assign_attrs(attrs)
+
+
+@pytest.fixture(scope="module")
+def scores():
+    truth = _truth()
+    shape = (6, 4, 10, 16, 16)
+    d = np.random.default_rng(1).standard_normal(shape) * np.linspace(0.2, 1.5, 10)[:, None,
+                                                                                    None]
+    model = {"forecast_mode": "rolling", "forecast_seconds_per_time_unit": 0.02,
+             "forecast_num_members": 4, "forecast_network_calls_per_frame": 1.06}
+    out = {"a": _forecast(truth, d, model), "b": _forecast(truth, 2 * d, model)}
+    for size, cost, scale in ((32, 0.01, 3.0), (64, 0.04, 1.0)):
+        out[f"solver_{size}"] = _forecast(truth, scale * d[:, :1], {
+            "forecast_mode": "solver", "forecast_simulation_size": size,
+            "forecast_solver_backend": "jaxcfd", "forecast_seconds_per_time_unit": cost,
+            "forecast_num_members": 1})
+    out["persistence"] = _forecast(truth, 4 * d[:, :1], {"forecast_mode": "persistence",
+                                                         "forecast_num_members": 1})
+    return out
+
+
+def test_doubled_errors_are_plus_100_percent(scores):
+    """b's members deviate from the truth by exactly twice a's, so its ensemble-mean RMSE
+    and its fair CRPS (both homogeneous of degree 1 in the deviations) are exactly twice
+    a's: +100 % up to float64 rounding (bound 1e-9)."""
+    card = scorecard(scores, "a", [0.4, 1.0, 1.6])
+    for metric in ("rmse", "crps"):
+        np.testing.assert_allclose(card.sel(forecaster="b", metric=metric).values, 100.0,
+                                   rtol=0, atol=1e-9)
+    assert (card.sel(forecaster="b", metric="decorrelation").values > 0).all()
+    assert "a" not in card.forecaster.values
+    with pytest.raises(DataError, match="outside"):
+        scorecard(scores, "a", [50.0])
+
+
+def test_the_report_page_has_every_part(scores, tmp_path):
+    paths = report_page(scores, tmp_path / "r", baseline="a")
+    assert sorted(p.name for p in paths) == ["lead_time.png", "pareto.png", "report.md",
+                                             "scorecard.png"]
+    page = (tmp_path / "r" / "report.md").read_text()
+    assert "| jax-cfd 32² | 1 |" in page and "| jax-cfd 64² | 1 |" in page
+    assert "| a | 4 | 4.24 | 0.08 |" in page        # 4 members cost 4 × 0.02 s per t.u.
+    assert "| b | fair CRPS | +100.0 %" in page
+    assert "## No-skill references" in page and "| persistence | 1 |" in page
+
+
+def test_scores_of_other_grids_or_none_are_refused(scores, tmp_path):
+    other = dict(scores)
+    other["c"] = scores["a"].assign_attrs(grid_size=32)
+    with pytest.raises(DataError, match="different evaluation grids"):
+        report_page(other, tmp_path / "x")
+    with pytest.raises(DataError, match="no scores"):
+        report_page({}, tmp_path / "y")
