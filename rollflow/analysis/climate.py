@@ -1,0 +1,97 @@
+"""Long-run statistics of a rollout against the flow's climate (issue 16, METHOD.md §5).
+
+Far beyond the predictability horizon a forecast can only be judged as a flow: does it
+keep the attractor's statistics? Against `climate` (truth frames of the same flow, e.g. a
+training store) `climate_statistics` reads, for each rollout (sample × member):
+
+- `stable`: every frame finite and its kinetic energy inside the climate's [min, max];
+- `spectral_error` (time): Σ_k |E(k, t) − Ē_ref(k)| / Ē_ref(k) over the shells
+  1 ≤ k ≤ n/2 − 1, the normalised spectral error of each frame (the Thermalizer measure);
+- `pdf_distance`: the Wasserstein-1 distance between the one-point PDF of ω over the
+  rollout's frames and the climate's (1/t.u.; `wasserstein1`);
+- `kinetic_energy`, `enstrophy` (time) and the share of frames inside the climate's
+  central 98 % band (1st–99th percentile) of each;
+- `integral_time`: the integral time scale of the rollout's kinetic energy (t.u.;
+  `envelope.integral_time`), beside the climate's own (attrs, when the climate has time).
+
+Pure numpy/xarray.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from rollflow.analysis._checks import require_dims
+from rollflow.analysis.envelope import integral_time
+from rollflow.analysis.fields import kinetic_energy
+from rollflow.analysis.spectra import energy_spectrum
+from rollflow.conventions import MEMBER, SAMPLE, TIME, X, Y
+
+__all__ = ["wasserstein1", "normalised_spectral_error", "climate_statistics"]
+
+QUANTILES = 1000
+
+
+def _quantiles(values: np.ndarray, quantiles: int = QUANTILES) -> np.ndarray:
+    q = (np.arange(quantiles) + 0.5) / quantiles
+    return np.quantile(np.asarray(values, np.float64).ravel(), q)
+
+
+def wasserstein1(a: np.ndarray, b: np.ndarray, quantiles: int = QUANTILES) -> float:
+    """W₁ between the empirical distributions of samples `a` and `b` (any shapes):
+    ∫₀¹ |F_a⁻¹(q) − F_b⁻¹(q)| dq, by the midpoint rule on `quantiles` equal steps of q
+    (exact for a shift: W₁(a, a + c) = |c|)."""
+    return float(np.mean(np.abs(_quantiles(a, quantiles) - _quantiles(b, quantiles))))
+
+
+def normalised_spectral_error(spectrum: xr.DataArray, reference: xr.DataArray,
+                              k_max: int) -> xr.DataArray:
+    """Σ_k |E(k) − E_ref(k)| / E_ref(k) over 1 ≤ k ≤ `k_max` (dimensionless); `k` reduced."""
+    band = (spectrum["k"] >= 1) & (spectrum["k"] <= k_max)
+    e, ref = spectrum.where(band, drop=True), reference.where(band, drop=True)
+    return (np.abs(e - ref) / ref).sum("k")
+
+
+def _band(values: np.ndarray) -> tuple[float, float]:
+    return float(np.quantile(values, 0.01)), float(np.quantile(values, 0.99))
+
+
+def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray,
+                       save_interval: float) -> xr.Dataset:
+    """Long-run statistics (module docstring) of a (sample, member, time, x, y) rollout,
+    frames `save_interval` t.u. apart, against (…, x, y) climate frames; dims (sample,
+    member) and (sample, member, time) as named."""
+    require_dims(rollout, (SAMPLE, MEMBER, TIME, X, Y), "rollout")
+    require_dims(climate, (X, Y), "climate")
+    climate = climate.load()
+    ke_ref = kinetic_energy(climate).values
+    z_ref = (0.5 * (climate.astype(np.float64) ** 2).mean((X, Y))).values
+    spectrum_ref = energy_spectrum(climate, average_dims=tuple(d for d in climate.dims
+                                                               if d not in (X, Y)))
+    finite = np.isfinite(rollout).all((TIME, X, Y))
+    safe = rollout.where(finite, 0.0)
+    ke = kinetic_energy(safe)
+    z = 0.5 * (safe.astype(np.float64) ** 2).mean((X, Y))
+    inside = (ke >= ke_ref.min()) & (ke <= ke_ref.max())
+    out = xr.Dataset({
+        "stable": finite & inside.all(TIME),
+        "kinetic_energy": ke, "enstrophy": z,
+        "spectral_error": normalised_spectral_error(energy_spectrum(safe), spectrum_ref,
+                                                    rollout.sizes[X] // 2 - 1)})
+    for name, values, ref in (("kinetic_energy", ke, ke_ref), ("enstrophy", z, z_ref)):
+        low, high = _band(ref)
+        out[f"{name}_share_in_band"] = ((values >= low) & (values <= high)).mean(TIME)
+        out.attrs[f"climate_{name}_band"] = f"{low:.6g} … {high:.6g}"
+    samples = rollout.transpose(SAMPLE, MEMBER, TIME, X, Y).values
+    reference = _quantiles(climate.values)
+    out["pdf_distance"] = ((SAMPLE, MEMBER), np.array(
+        [[float(np.mean(np.abs(_quantiles(m) - reference))) for m in s] for s in samples]))
+    out["integral_time"] = ((SAMPLE, MEMBER), np.array(
+        [[integral_time(ke.sel({SAMPLE: s, MEMBER: m}).values[None], save_interval)
+          for m in rollout[MEMBER].values] for s in rollout[SAMPLE].values]))
+    if TIME in climate.dims and SAMPLE in climate.dims:
+        series = kinetic_energy(climate).transpose(SAMPLE, TIME).values
+        out.attrs["climate_kinetic_energy_integral_time"] = integral_time(series,
+                                                                          save_interval)
+    return out.assign_attrs(save_interval=save_interval)
