@@ -101,29 +101,6 @@ def block_samples(forecast, block_mb: float) -> int:
     return max(1, int(block_mb * 2**20 // max(1, per_sample)))
 
 
-def write_sums(args: argparse.Namespace, forecast, truth, costs) -> None:
-    """The additive-sums scores of the forecast, with what produced them in attrs."""
-    import sys
-
-    from tqdm import tqdm
-
-    from rollflow.analysis.score_sums import blockwise_score_sums
-    from rollflow.analysis.scores import align_truth
-    from rollflow.provenance import git_commit
-    from rollflow.store import save_dataset
-
-    attrs = {"truth_store": str(args.truth), "forecast_store": str(args.forecast),
-             "command": "rollflow " + " ".join(sys.argv[1:]), "rollflow_commit": git_commit(),
-             **{f"cost_{k}": v for k, v in (costs or {}).items()}}
-    with tqdm(total=forecast.sizes["sample"], unit="sample", desc="score sums",
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        sums = blockwise_score_sums(forecast, align_truth(forecast, truth),
-                                    block_samples=block_samples(forecast, args.block_mb),
-                                    attrs=attrs, progress=bar.update)
-    save_dataset(sums, args.sums, overwrite=args.overwrite)
-    print(f"wrote {args.sums}")
-
-
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -158,7 +135,13 @@ def run(args: argparse.Namespace) -> int:
         save_dataset(scores, args.out, overwrite=args.overwrite)
         print(f"wrote {args.out}")
     if args.sums:
-        write_sums(args, forecast, truth, costs)
+        from rollflow.forecast.skill import save_score_sums
+
+        save_score_sums(forecast, truth, args.sums, block_mb=args.block_mb, costs=costs,
+                        overwrite=args.overwrite, attrs={
+                            "truth_store": str(args.truth), "forecast_store": str(args.forecast),
+                            "command": "rollflow " + " ".join(sys.argv[1:])})
+        print(f"wrote {args.sums}")
     if args.figures:
         from rollflow.analysis.figures import standard_figures
 

@@ -107,3 +107,28 @@ def rollout_statistics(model: ForecastModel, truth: xr.Dataset, climate: xr.Data
     stats = rollout_stability(result[VORTICITY], climate)
     return stats.drop_vars("kinetic_energy").assign(
         kinetic_energy=stats.kinetic_energy.mean(SAMPLE))
+
+
+def save_score_sums(forecast: xr.DataArray, truth: xr.DataArray, path: str | os.PathLike, *,
+                    block_mb: float, costs: dict | None, attrs: dict,
+                    overwrite: bool = False) -> None:
+    """The additive-sums scores (`analysis.score_sums`) of a (sample, member, time, x, y)
+    forecast against its truth, scored in blocks of about `block_mb` MiB behind a progress
+    bar, saved at `path` with `attrs`, the commit and the cost of all members."""
+    import sys
+
+    from tqdm import tqdm
+
+    from rollflow.analysis.score_sums import blockwise_score_sums
+    from rollflow.analysis.scores import align_truth
+    from rollflow.provenance import git_commit
+    from rollflow.store import save_dataset
+
+    per_sample = forecast.dtype.itemsize * forecast.size // max(1, forecast.sizes[SAMPLE])
+    block = max(1, int(block_mb * 2**20 // max(1, per_sample)))
+    attrs = {**attrs, "rollflow_commit": git_commit(),
+             **{f"cost_{k}": v for k, v in (costs or {}).items()}}
+    with tqdm(total=forecast.sizes[SAMPLE], desc="score sums", file=sys.stderr) as bar:
+        sums = blockwise_score_sums(forecast, align_truth(forecast, truth), attrs=attrs,
+                                    block_samples=block, progress=bar.update)
+    save_dataset(sums, path, overwrite=overwrite)

@@ -186,11 +186,11 @@ def test_full_disk_is_one_line(tmp_path, config, fake, monkeypatch, capsys):
 
     calls = []
 
-    def full_after_first(path, values, start):
+    def full_after_first(path, values, start, checks=None):
         calls.append(start)
         if len(calls) > 1:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return original(path, values, start)
+        return original(path, values, start, checks)
 
     import rollflow.generate.serial as generate
     original = generate.store.write_samples
