@@ -52,22 +52,19 @@ def _require_ensemble(forecast: xr.DataArray, truth: xr.DataArray, member_dim: s
     return members
 
 
-def fair_crps_kernel(members: np.ndarray, observation: np.ndarray) -> np.ndarray:
-    """Fair CRPS of ensembles `members` (..., M) against `observation` (...) → (...)."""
-    m = members.shape[-1]
-    skill = np.mean(np.abs(members - observation[..., None]), axis=-1)
-    ordered = np.sort(members, axis=-1)
-    weights = 2 * np.arange(1, m + 1) - m - 1                  # Σ_ij |x_i−x_j| = 2 Σ w_i x_(i)
-    pair_sum = 2 * np.sum(weights * ordered, axis=-1)
-    return skill - pair_sum / (2 * m * (m - 1))
-
-
 def _crps_parts_kernel(members: np.ndarray, observation: np.ndarray):
+    """members (..., M), observation (...) → (skill part, spread part), each (...)."""
     m = members.shape[-1]
     skill = np.mean(np.abs(members - observation[..., None]), axis=-1)
-    weights = 2 * np.arange(1, m + 1) - m - 1
+    weights = 2 * np.arange(1, m + 1) - m - 1                  # Σ_ij |x_i−x_j| = 2 Σ w_i x_(i)
     spread = 2 * np.sum(weights * np.sort(members, axis=-1), axis=-1) / (2 * m * (m - 1))
     return skill, spread
+
+
+def fair_crps_kernel(members: np.ndarray, observation: np.ndarray) -> np.ndarray:
+    """Fair CRPS of ensembles `members` (..., M) against `observation` (...) → (...)."""
+    skill, spread = _crps_parts_kernel(members, observation)
+    return skill - spread
 
 
 def crps_parts(forecast: xr.DataArray, truth: xr.DataArray, *, member_dim: str = MEMBER,

@@ -32,7 +32,7 @@ from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, X, Y
 from rollflow.errors import DataError
 
 __all__ = ["METRICS", "per_state_scores", "score_sums", "merge_score_sums",
-           "scores_from_sums", "blockwise_score_sums"]
+           "scores_from_sums"]
 
 METRIC = "metric"
 METRICS = ("correlation", "ensemble_mean_correlation", "squared_error", "ensemble_variance",
@@ -108,24 +108,3 @@ def scores_from_sums(sums: xr.Dataset) -> xr.Dataset:
                                / out["rmse"].where(out["rmse"] > 0))
         out["spread_skill"].attrs["finite_ensemble_factor"] = "sqrt((M + 1) / M)"
     return out.assign_attrs(sums.attrs)
-
-
-def blockwise_score_sums(forecast: xr.DataArray, truth: xr.DataArray, *, block_samples: int,
-                         attrs: dict | None = None,
-                         progress: Callable[[int], None] | None = None) -> xr.Dataset:
-    """`score_sums` of a forecast scored `block_samples` samples at a time (bounded memory;
-    the blocks' sums are merged, which equals one pass up to float64 re-association).
-    `truth` must already be aligned (`scores.align_truth`); `progress(k)` after each block.
-    The evaluation grid (`grid_size`) joins `attrs`."""
-    if block_samples < 1:
-        raise DataError(f"block_samples must be ≥ 1 (got {block_samples})")
-    attrs = {"grid_size": forecast.sizes[X], **(attrs or {})}
-    parts = []
-    for start in range(0, forecast.sizes[SAMPLE], block_samples):
-        block = slice(start, start + block_samples)
-        per_state = per_state_scores(forecast.isel({SAMPLE: block}),
-                                     truth.isel({SAMPLE: block})).compute()
-        parts.append(score_sums(per_state, attrs))
-        if progress is not None:
-            progress(per_state.sizes[SAMPLE])
-    return merge_score_sums(parts)

@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
+from rollflow.analysis.blocks import score_blocks
 from rollflow.analysis.decorrelation import DEFAULT_THRESHOLDS, mean_curve_decorrelation
 from rollflow.analysis.scores import combine_scores, sample_scores
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, TRAJECTORY
-from rollflow.errors import DataError
 
-__all__ = ["headline_skill", "skill_record", "correlation_at", "per_sample_scores"]
+__all__ = ["headline_skill", "skill_record", "correlation_at", "per_sample_scores",
+           "skill_from_sample_scores", "concat_samples"]
 
 
 def correlation_at(curve: xr.DataArray, leads: Sequence[float]) -> xr.DataArray:
@@ -43,14 +44,13 @@ def per_sample_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
     `progress` is called with the number of samples of each finished block."""
     if block_samples is None:
         return sample_scores(forecast, truth)
-    if block_samples < 1:
-        raise DataError(f"block_samples must be ≥ 1 (got {block_samples})")
-    parts = []
-    for first in range(0, forecast.sizes[SAMPLE], block_samples):
-        block = forecast.isel({SAMPLE: slice(first, first + block_samples)})
-        parts.append(sample_scores(block, truth).compute())
-        if progress is not None:
-            progress(block.sizes[SAMPLE])
+    parts = score_blocks(forecast, truth, {"scores": sample_scores},
+                         block_samples=block_samples, progress=progress)["scores"]
+    return concat_samples(parts)
+
+
+def concat_samples(parts: Sequence[xr.Dataset]) -> xr.Dataset:
+    """Per-sample score blocks joined along `sample` (attrs of the first)."""
     return xr.concat(parts, dim=SAMPLE, data_vars="all", coords="minimal", compat="override",
                      combine_attrs="override")
 
@@ -86,6 +86,16 @@ def headline_skill(forecast: xr.DataArray, truth: xr.DataArray, *,
     """
     per_sample = per_sample_scores(forecast, truth, block_samples=block_samples,
                                    progress=progress)
+    return skill_from_sample_scores(per_sample, truth, thresholds=thresholds, leads=leads,
+                                    seed=seed, num_resamples=num_resamples)
+
+
+def skill_from_sample_scores(per_sample: xr.Dataset, truth: xr.DataArray, *,
+                             thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                             leads: Sequence[float] = (0.2, 1.0, 2.0), seed: int = 0,
+                             num_resamples: int = 1000) -> xr.Dataset:
+    """`headline_skill` from computed `per_sample_scores` (the truth gives the samples'
+    `trajectory` labels, if any)."""
     scores = combine_scores(per_sample, thresholds=thresholds, seed=seed,
                             num_resamples=num_resamples)
     mean_rho = _with_clusters(scores.ensemble_mean_correlation.swap_dims({TIME: LEAD_TIME}),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rollflow.cli._shared import float_above, int_at_least
 
-__all__ = ["add_parser", "run", "summary_lines", "block_samples"]
+__all__ = ["add_parser", "run", "summary_lines"]
 
 ORDER = 50
 
@@ -95,12 +95,6 @@ def summary_lines(scores, costs: dict | None = None) -> list[str]:
     return lines
 
 
-def block_samples(forecast, block_mb: float) -> int:
-    """Samples per scoring block so one block holds about `block_mb` MiB of forecast."""
-    per_sample = forecast.dtype.itemsize * forecast.size // max(1, forecast.sizes["sample"])
-    return max(1, int(block_mb * 2**20 // max(1, per_sample)))
-
-
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -108,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rollflow.analysis.cost import reading_costs
     from rollflow.analysis.scores import align_truth
-    from rollflow.analysis.skill import headline_skill
+    from rollflow.forecast.skill import evaluate_in_blocks
     from rollflow.store import check_not_input, open_for_scoring, save_dataset
 
     for output, flag in ((args.out, "--out"), (args.figures, "--figures"),
@@ -118,30 +112,27 @@ def run(args: argparse.Namespace) -> int:
     forecast_ds, forecast, truth = open_for_scoring(args.forecast, args.truth,
                                                     members=args.members)
     align_truth(forecast, truth)  # bad input fails in one line, before the progress bar
-    bar = tqdm(total=forecast.sizes["sample"], unit="sample", desc="evaluate",
-               file=sys.stderr, dynamic_ncols=True)
-    with bar:
-        scores = headline_skill(forecast, truth, seed=args.seed, progress=bar.update,
-                                block_samples=block_samples(forecast, args.block_mb)).compute()
-    scores.attrs.update({k: v for k, v in forecast_ds.attrs.items() if k.startswith("forecast_")})
-    scores.attrs["forecast_num_members"] = int(forecast.sizes["member"])
     costs = reading_costs(forecast_ds.attrs, forecast.sizes["member"]) \
         if "forecast_seconds_per_time_unit" in forecast_ds.attrs else None
+    sums_attrs = None if not args.sums else {
+        "truth_store": str(args.truth), "forecast_store": str(args.forecast),
+        "command": "rollflow " + " ".join(sys.argv[1:]),
+        **{f"cost_{k}": v for k, v in (costs or {}).items()}}
+    with tqdm(total=forecast.sizes["sample"], unit="sample", desc="evaluate",
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        scores, sums = evaluate_in_blocks(forecast, truth, block_mb=args.block_mb,
+                                          seed=args.seed, sums_attrs=sums_attrs,
+                                          progress=bar.update)
+    scores.attrs.update({k: v for k, v in forecast_ds.attrs.items() if k.startswith("forecast_")})
+    scores.attrs["forecast_num_members"] = int(forecast.sizes["member"])
     if costs:
         scores.attrs.update({f"cost_{k}": v for k, v in costs.items()})
     for line in summary_lines(scores, costs):
         print(line)
-    if args.out:
-        save_dataset(scores, args.out, overwrite=args.overwrite)
-        print(f"wrote {args.out}")
-    if args.sums:
-        from rollflow.forecast.skill import save_score_sums
-
-        save_score_sums(forecast, truth, args.sums, block_mb=args.block_mb, costs=costs,
-                        overwrite=args.overwrite, attrs={
-                            "truth_store": str(args.truth), "forecast_store": str(args.forecast),
-                            "command": "rollflow " + " ".join(sys.argv[1:])})
-        print(f"wrote {args.sums}")
+    for path, data in ((args.out, scores), (args.sums, sums)):
+        if path:
+            save_dataset(data, path, overwrite=args.overwrite)
+            print(f"wrote {path}")
     if args.figures:
         from rollflow.analysis.figures import standard_figures
 

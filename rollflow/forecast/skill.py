@@ -21,12 +21,12 @@ from rollflow.analysis.skill import headline_skill
 from rollflow.analysis.stability import rollout_stability
 from rollflow.analysis.divergence import separation_growth
 from rollflow.configio import check_keys
-from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY
+from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X
 from rollflow.forecast.rollout import ForecastModel, ForecastSettings, forecast
 from rollflow.store import open_for_scoring
 
 __all__ = ["scored_forecast", "score_forecast_store", "frames_for_horizon",
-           "rollout_statistics", "settings_from_plan"]
+           "rollout_statistics", "settings_from_plan", "evaluate_in_blocks"]
 
 
 _PLAN_KEYS = {"init_index": "init_index", "frames": "num_frames", "members": "num_members",
@@ -109,26 +109,27 @@ def rollout_statistics(model: ForecastModel, truth: xr.Dataset, climate: xr.Data
         kinetic_energy=stats.kinetic_energy.mean(SAMPLE))
 
 
-def save_score_sums(forecast: xr.DataArray, truth: xr.DataArray, path: str | os.PathLike, *,
-                    block_mb: float, costs: dict | None, attrs: dict,
-                    overwrite: bool = False) -> None:
-    """The additive-sums scores (`analysis.score_sums`) of a (sample, member, time, x, y)
-    forecast against its truth, scored in blocks of about `block_mb` MiB behind a progress
-    bar, saved at `path` with `attrs`, the commit and the cost of all members."""
-    import sys
+def evaluate_in_blocks(forecast: xr.DataArray, truth: xr.DataArray, *, block_mb: float,
+                       seed: int = 0, sums_attrs: dict | None = None,
+                       progress: Callable[[int], None] | None = None,
+                       ) -> tuple[xr.Dataset, xr.Dataset | None]:
+    """(headline skill, additive score sums or None) of a (sample, member, time, x, y)
+    forecast against its truth, in one pass over blocks of about `block_mb` MiB.
 
-    from tqdm import tqdm
-
-    from rollflow.analysis.score_sums import blockwise_score_sums
-    from rollflow.analysis.scores import align_truth
+    The sums (`analysis.score_sums`) are made only when `sums_attrs` is given; they carry
+    those attrs, the evaluation grid and the commit. Both equal their one-block results up
+    to float rounding (per-sample means are concatenated, sums added)."""
+    from rollflow.analysis.blocks import block_samples, score_blocks
+    from rollflow.analysis.score_sums import merge_score_sums, per_state_scores, score_sums
+    from rollflow.analysis.scores import sample_scores
+    from rollflow.analysis.skill import concat_samples, skill_from_sample_scores
     from rollflow.provenance import git_commit
-    from rollflow.store import save_dataset
 
-    per_sample = forecast.dtype.itemsize * forecast.size // max(1, forecast.sizes[SAMPLE])
-    block = max(1, int(block_mb * 2**20 // max(1, per_sample)))
-    attrs = {**attrs, "rollflow_commit": git_commit(),
-             **{f"cost_{k}": v for k, v in (costs or {}).items()}}
-    with tqdm(total=forecast.sizes[SAMPLE], desc="score sums", file=sys.stderr) as bar:
-        sums = blockwise_score_sums(forecast, align_truth(forecast, truth), attrs=attrs,
-                                    block_samples=block, progress=bar.update)
-    save_dataset(sums, path, overwrite=overwrite)
+    scorers = {"scores": sample_scores}
+    if sums_attrs is not None:
+        attrs = {"grid_size": forecast.sizes[X], **sums_attrs, "rollflow_commit": git_commit()}
+        scorers["sums"] = lambda f, t: score_sums(per_state_scores(f, t), attrs)
+    parts = score_blocks(forecast, truth, scorers, progress=progress,
+                         block_samples=block_samples(forecast, block_mb))
+    skill = skill_from_sample_scores(concat_samples(parts["scores"]), truth, seed=seed)
+    return skill.compute(), (merge_score_sums(parts["sums"]) if sums_attrs is not None else None)
