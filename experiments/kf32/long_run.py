@@ -4,7 +4,8 @@
     .venv/bin/python experiments/kf32/long_run.py [--models kf32-rolling-k1 ...]
 
 Each model rolls out one member from each of `--states` validation states (frame 2 of
-data/kf32/validation.zarr) into --out/<model>.zarr (resumable by batch of states), and
+data/kf32/validation.zarr) into --out/<model>.zarr (written and resumable 500 frames at a
+time), and
 `rollflow.analysis.climate.climate_statistics` reads it against every frame of
 data/kf32/train128.zarr: share stable, normalised spectral error (median over frames),
 Wasserstein-1 of the one-point ω PDF, shares of frames inside the climate's KE and
@@ -45,7 +46,7 @@ def main() -> None:
     for name in args.models:
         model = load_trained(name)
         settings = ForecastSettings(init_index=2, num_frames=args.frames, num_members=1,
-                                    batch_size=args.states, seed=0)
+                                    batch_size=args.states, seed=0, time_chunk=500)
         path = args.out / f"{name}.zarr"
         forecast_with_progress(model, truth.vorticity, settings, path,
                                desc=f"{name}: {args.frames} frames", attrs=truth.attrs)

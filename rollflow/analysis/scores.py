@@ -35,6 +35,11 @@ def align_truth(forecast: xr.DataArray, truth: xr.DataArray) -> xr.DataArray:
         raise DataError(f"truth has no sample(s) {missing.tolist()} of the forecast")
     truth = truth.sel({SAMPLE: forecast[SAMPLE].values})
     times, wanted = truth[TIME].values, forecast[TIME].values
+    if wanted.size and wanted.max() > times.max() + _TIME_ATOL:
+        beyond = int((wanted > times.max() + _TIME_ATOL).sum())
+        raise DataError(f"the forecast runs {beyond} frame(s) past the truth's last frame "
+                        f"(t = {times.max():g} t.u.): it cannot be scored frame by frame; "
+                        "read a long rollout against the climate (analysis.climate)")
     index = np.searchsorted(times, wanted - _TIME_ATOL)
     index = np.clip(index, 0, times.size - 1)
     bad = np.abs(times[index] - wanted) > _TIME_ATOL

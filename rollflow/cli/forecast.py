@@ -52,6 +52,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--symmetry-members", action="store_true",
                         help="member m forecasts g_m·ω of a symmetry g_m of the flow and maps "
                              "back (an ensemble from symmetries; member 0 is the plain one)")
+    parser.add_argument("--time-chunk", type=int_at_least(1), metavar="N",
+                        help="write every N frames and resume inside a batch (long rollouts; "
+                             "the values do not depend on N; default: whole batches)")
     parser.add_argument("--raw-weights", action="store_true",
                         help="use the raw instead of the EMA weights")
     parser.add_argument("--overwrite", action="store_true",
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                                 steps_per_shift=args.steps_per_shift,
                                 precision="bfloat16" if args.bf16 else "float32",
                                 channels_last=args.channels_last,
-                                symmetry_members=args.symmetry_members)
+                                symmetry_members=args.symmetry_members,
+                                time_chunk=args.time_chunk)
     done = forecast_with_progress(model, vorticity, settings, args.out, attrs=truth.attrs,
                                   desc=f"forecast ({model.config.diffusion.mode})",
                                   extra_attrs={"forecast_checkpoint_step": model.step,

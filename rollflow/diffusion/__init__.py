@@ -15,7 +15,7 @@ from rollflow.diffusion.objective import (
 )
 from rollflow.diffusion.rolling import RollingSampler
 from rollflow.diffusion.samplers import SAMPLERS, make_sampler
-from rollflow.diffusion.sampling import Sampler, SampleStats, ddim_step
+from rollflow.diffusion.sampling import Sampler, SamplerState, SampleStats, ddim_step
 from rollflow.diffusion.schedule import CosineSchedule
 from rollflow.diffusion.standard import DeterministicSampler, StandardSampler
 
@@ -24,7 +24,7 @@ __all__ = [
     "Network", "Denoiser", "network_inputs", "call_network", "v_target", "predict_from_v",
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights",
-    "Sampler", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
+    "Sampler", "SamplerState", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
     "RollingSampler", "StandardSampler", "DeterministicSampler",
     "expand_members", "split_members", "DistillationObjective", "student_config",
 ]

@@ -18,7 +18,9 @@ left in the window are rebased on the emitted frame (exact, the noise is untouch
 Ending (a choice): the sampler keeps rolling until num_frames frames are emitted and
 discards the partly denoised frames left in the window, so every frame beyond the first
 W gets its full W·K updates and the output does not depend on num_frames (a longer run
-extends a shorter one with the same generator state). Cost: init_steps + (num_frames − 1)·K
+extends a shorter one with the same generator state; a call given the `SamplerState` of the
+previous one continues it exactly, which is how long rollouts are written and resumed
+chunk by chunk). Cost: init_steps + (num_frames − 1)·K
 network calls.
 """
 
@@ -30,7 +32,7 @@ from torch import Tensor
 from rollflow.diffusion.denoiser import Denoiser
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.sampling import (
-    ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
+    ProgressFn, SamplerBase, SamplerState, fresh_noise, time_grid, update_window,
 )
 from rollflow.diffusion.target import decode, rebase
 
@@ -50,14 +52,18 @@ class RollingSampler(SamplerBase):
     """
 
     def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
-                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
-        """Init phase, then emit one frame per K steps until num_frames are out."""
+                 generator: torch.Generator | None, progress: ProgressFn | None,
+                 state: SamplerState | None) -> tuple[Tensor, SamplerState]:
+        """Init phase (or the roll after `state`'s last emission), then emit one frame per
+        K steps until num_frames are out; the state is taken right after the last one."""
         cfg = self.config
         emitted: list[Tensor] = []
-        window = fresh_noise(context, cfg.window_size, generator)
-        window = self.phase(denoiser, context, window, "init", cfg.num_init_steps, generator)
-        remaining_tau = local_times(torch.zeros((), dtype=context.dtype, device=context.device),
-                                    cfg.window_size, "rolling")[1:]
+        if state is None:
+            window = fresh_noise(context, cfg.window_size, generator)
+            window = self.phase(denoiser, context, window, "init", cfg.num_init_steps,
+                                generator)
+        else:
+            window = self.shift(denoiser, context, state.window, generator)
         while True:
             frame = decode(window[:, :1], context, cfg.target)
             emitted.append(frame[:, 0])
@@ -66,12 +72,18 @@ class RollingSampler(SamplerBase):
                 progress(len(emitted))
             if len(emitted) == num_frames:
                 break
-            rest = rebase(window[:, 1:], remaining_tau, window[:, :1], self.schedule,
-                          cfg.target)
-            window = torch.cat([rest, fresh_noise(context, 1, generator)], dim=1)
-            window = self.phase(denoiser, context, window, "rolling",
-                                cfg.steps_per_shift, generator)
-        return torch.stack(emitted, dim=1)
+            window = self.shift(denoiser, context, window, generator)
+        return torch.stack(emitted, dim=1), SamplerState(context, window)
+
+    def shift(self, denoiser: Denoiser, context: Tensor, window: Tensor,
+              generator: torch.Generator | None) -> Tensor:
+        """After an emission: slots move down one, fresh noise enters the last, K steps."""
+        cfg = self.config
+        remaining_tau = local_times(torch.zeros((), dtype=context.dtype, device=context.device),
+                                    cfg.window_size, "rolling")[1:]
+        rest = rebase(window[:, 1:], remaining_tau, window[:, :1], self.schedule, cfg.target)
+        window = torch.cat([rest, fresh_noise(context, 1, generator)], dim=1)
+        return self.phase(denoiser, context, window, "rolling", cfg.steps_per_shift, generator)
 
     def phase(self, denoiser: Denoiser, context: Tensor, window: Tensor, mode: str,
               num_steps: int, generator: torch.Generator | None) -> Tensor:

@@ -26,7 +26,7 @@ from rollflow.diffusion.rng import standard_normal
 from rollflow.diffusion.schedule import CosineSchedule
 from rollflow.errors import DataError
 
-__all__ = ["Sampler", "SamplerBase", "SampleStats", "ProgressFn", "ddim_step", "update_window",
+__all__ = ["Sampler", "SamplerBase", "SampleStats", "SamplerState", "ProgressFn", "ddim_step", "update_window",
            "check_sampling_args", "fresh_noise", "time_grid"]
 
 ProgressFn = Callable[[int], None]
@@ -46,14 +46,35 @@ class SampleStats:
         return self.network_calls / self.emitted_frames if self.emitted_frames else 0.0
 
 
+@dataclasses.dataclass(frozen=True)
+class SamplerState:
+    """Where a sampler stopped, so that a later call continues the same forecast.
+
+    Attributes:
+        context: the last n_ctx emitted (or given) frames (B, n_ctx, H, W).
+        window: the rolling window right after its last emission (B, W, H, W), its slots
+            at the local times τ_w = w/W (slot 0 just emitted); None for block samplers.
+
+    With the generator in the state it had when the call returned, `sampler(context, n,
+    state=s)` emits exactly the frames that one call for (frames so far + n) would have
+    emitted next (the same arithmetic in the same order: equal bit for bit).
+    """
+
+    context: Tensor
+    window: Tensor | None = None
+
+
 class Sampler(Protocol):
-    """sampler(context (B, n_ctx, H, W), num_frames) -> (B, num_frames, H, W); sets `stats`."""
+    """sampler(context (B, n_ctx, H, W), num_frames) -> (B, num_frames, H, W); sets `stats`
+    and `state` (a `SamplerState` to continue from, or None where it cannot)."""
 
     stats: SampleStats
+    state: SamplerState | None
 
     def __call__(self, context: Tensor, num_frames: int, *,
                  generator: torch.Generator | None = None,
-                 progress: ProgressFn | None = None) -> Tensor: ...
+                 progress: ProgressFn | None = None,
+                 state: SamplerState | None = None) -> Tensor: ...
 
 
 def ddim_step(z: Tensor, x_hat: Tensor, eps_hat: Tensor, *, log_snr_t: Tensor,
@@ -141,7 +162,8 @@ class SamplerBase(abc.ABC):
     """What every sampler shares: the wrapped network, its config and last-call stats.
 
     `__call__(context (B, n_ctx, H, W), num_frames)` checks the arguments, runs
-    `generate` without gradients and records the network calls in `stats`.
+    `generate` without gradients and records the network calls in `stats` and where it
+    stopped in `state` (pass it back as `state=` to continue; `context` is then ignored).
     Randomness comes only from `generator`; device and dtype follow `context`.
     """
 
@@ -150,19 +172,27 @@ class SamplerBase(abc.ABC):
         self.config = config
         self.schedule = config.schedule
         self.stats = SampleStats()
+        self.state: SamplerState | None = None
 
     def __call__(self, context: Tensor, num_frames: int, *,
                  generator: torch.Generator | None = None,
-                 progress: ProgressFn | None = None) -> Tensor:
-        """Forecast num_frames frames after context → (B, num_frames, H, W)."""
+                 progress: ProgressFn | None = None,
+                 state: SamplerState | None = None) -> Tensor:
+        """Forecast num_frames frames after context (or continuing `state`) →
+        (B, num_frames, H, W)."""
+        if state is not None:
+            context = state.context
         check_sampling_args(context, num_frames, self.config.num_context)
         denoiser = Denoiser(self.network, self.schedule, self.config.num_context)
         with torch.no_grad():
-            frames = self.generate(denoiser, context, num_frames, generator, progress)
+            frames, self.state = self.generate(denoiser, context, num_frames, generator,
+                                               progress, state)
         self.stats = SampleStats(denoiser.num_calls, num_frames)
         return frames
 
     @abc.abstractmethod
     def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
-                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
-        """The num_frames frames (B, num_frames, H, W) after context."""
+                 generator: torch.Generator | None, progress: ProgressFn | None,
+                 state: SamplerState | None) -> tuple[Tensor, SamplerState | None]:
+        """The num_frames frames (B, num_frames, H, W) after context (or after `state`),
+        and the state to continue from."""

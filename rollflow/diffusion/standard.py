@@ -21,7 +21,7 @@ from torch import Tensor
 
 from rollflow.diffusion.denoiser import Denoiser
 from rollflow.diffusion.sampling import (
-    ProgressFn, SamplerBase, fresh_noise, time_grid, update_window,
+    ProgressFn, SamplerBase, SamplerState, fresh_noise, time_grid, update_window,
 )
 from rollflow.diffusion.target import decode
 
@@ -32,8 +32,11 @@ class _BlockSampler(SamplerBase):
     """Shared loop: produce W frames per block from the context, append, repeat."""
 
     def generate(self, denoiser: Denoiser, context: Tensor, num_frames: int,
-                 generator: torch.Generator | None, progress: ProgressFn | None) -> Tensor:
-        """ceil(num_frames / W) blocks, each conditioned on the last n_ctx frames."""
+                 generator: torch.Generator | None, progress: ProgressFn | None,
+                 state: SamplerState | None) -> tuple[Tensor, SamplerState | None]:
+        """ceil(num_frames / W) blocks, each conditioned on the last n_ctx frames. The
+        state to continue from exists only when num_frames is a multiple of W (else the
+        last block was cut); `state` itself carries just the context."""
         cfg = self.config
         blocks: list[Tensor] = []
         for index in range(math.ceil(num_frames / cfg.window_size)):
@@ -42,7 +45,8 @@ class _BlockSampler(SamplerBase):
             context = torch.cat([context, block], dim=1)[:, -cfg.num_context:]
             if progress is not None:
                 progress(min((index + 1) * cfg.window_size, num_frames))
-        return torch.cat(blocks, dim=1)[:, :num_frames]
+        whole = num_frames % cfg.window_size == 0
+        return torch.cat(blocks, dim=1)[:, :num_frames], SamplerState(context) if whole else None
 
     @abc.abstractmethod
     def block(self, denoiser: Denoiser, context: Tensor,

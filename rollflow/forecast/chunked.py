@@ -4,7 +4,8 @@
 reads as NaN until written), then forecasts one batch of samples at a time, writes that
 region and flags its samples finished. Memory holds one batch (batch_size × members
 trajectories), whatever the number of samples. Interrupting loses at most the batch in
-flight; the same call again skips finished batches. Because batch b is seeded with
+flight — with `ForecastSettings.time_chunk`, at most the chunk of frames in flight
+(`forecast.timechunks`: long rollouts) — and the same call again skips finished work. Because batch b is seeded with
 seed + its first sample index (`ForecastSettings.seed`), the finished store equals the
 in-memory `forecast()` with the same settings, value for value.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import time as _time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,10 +25,11 @@ import numpy as np
 import xarray as xr
 
 from rollflow import store
-from rollflow.conventions import SAMPLE, VORTICITY, X, Y
+from rollflow.conventions import SAMPLE, TIME, VORTICITY, X, Y
+from rollflow.forecast.estimate import timing_attrs
 from rollflow.forecast.rollout import (ForecastModel, ForecastPlan, ForecastSettings,
-                                       forecast_dataset, plan_forecast, run_batch,
-                                       timing_attrs)
+                                       forecast_dataset, plan_forecast)
+from rollflow.forecast.timechunks import check_time_chunk, partial_dir, run_batch_in_chunks
 
 __all__ = ["ForecastRun", "forecast_to_store", "forecast_with_progress", "pending_batch_starts",
            "RESUME_ATTRS"]
@@ -34,7 +37,8 @@ __all__ = ["ForecastRun", "forecast_to_store", "forecast_with_progress", "pendin
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
-                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members")
+                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members",
+                "forecast_time_chunk")
 """Attrs that must match for an existing store to be resumed (plus the caller's extras)."""
 
 
@@ -88,7 +92,7 @@ def forecast_to_store(model: ForecastModel, truth: xr.DataArray, settings: Forec
         extra_attrs: more global attrs (str/int/float), e.g. the checkpoint; they must
             match too for a resume.
         overwrite: replace an existing store instead of resuming it.
-        progress: called with num_frames after each batch is written.
+        progress: called with the frames of each chunk after it is written.
         on_start: called once with the number of batches still to forecast.
         warn: receives one-line notices (see `plan_forecast`).
 
@@ -122,26 +126,39 @@ def forecast_with_progress(model: ForecastModel, truth: xr.DataArray,
 def _forecast_to_store(model, truth, settings, path, *, attrs, extra_attrs, overwrite,
                        progress, on_start, warn) -> ForecastRun:
     plan = plan_forecast(model, truth, settings, warn=warn, attrs=attrs)
+    check_time_chunk(plan, settings)
     extra = dict(extra_attrs or {})
     template = _template(plan, settings, truth.attrs if attrs is None else attrs, extra)
     resumed = store.create_sample_store(path, template, match_attrs=RESUME_ATTRS + tuple(extra),
                                         overwrite=overwrite)
+    partial = partial_dir(path)
+    if not resumed and partial.exists():       # states of a replaced store's batches
+        shutil.rmtree(partial)
     starts = pending_batch_starts(store.completed_samples(path), settings.batch_size)
     num_batches = -(-plan.truth.sizes[SAMPLE] // settings.batch_size)
     if on_start is not None:
         on_start(len(starts))
-    calls, seconds, timed = 0, 0.0, 0
-    for count, first in enumerate(starts, start=1):
-        start = _time.perf_counter()
-        values, batch_calls = run_batch(model, plan, settings, first)
-        seconds += _time.perf_counter() - start
-        calls, timed = calls + batch_calls, timed + values.shape[0]
-        written = store.write_sample_region(path, {VORTICITY: values}, first)
-        store.update_attrs(path, timing_attrs(template, settings, calls=calls,
-                                              num_batches=count, seconds=seconds,
-                                              num_samples_timed=timed))
-        store.mark_completed(path, written)
-        if progress is not None:
-            progress(settings.num_frames)
+    cost = {"calls": 0, "seconds": 0.0, "timed": 0, "batches": 0}
+
+    def finished(first: int, batch: tuple[int, float]) -> None:
+        samples = range(first, min(first + settings.batch_size, plan.truth.sizes[SAMPLE]))
+        cost["calls"] += batch[0]
+        cost["seconds"] += batch[1]
+        cost["timed"] += len(samples)
+        cost["batches"] += 1
+        store.update_attrs(path, timing_attrs(template, settings, calls=cost["calls"],
+                                              num_batches=cost["batches"],
+                                              seconds=cost["seconds"],
+                                              num_samples_timed=cost["timed"]))
+        store.mark_completed(path, samples)
+
+    for first in starts:
+        run_batch_in_chunks(
+            model, plan, settings, first, partial, progress=progress,
+            write=lambda values, frame, first=first: store.write_sample_region(
+                path, {VORTICITY: values}, first, offsets={TIME: frame}),
+            done_with=lambda batch, first=first: finished(first, batch))
+    if partial.exists() and store.completed_samples(path).all():
+        shutil.rmtree(partial)
     return ForecastRun(path=path, resumed=resumed, num_batches=num_batches,
                        num_run=len(starts))

@@ -25,6 +25,7 @@ from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, T
                                   X, Y)
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
 from rollflow.errors import DataError, RollflowError
+from rollflow.forecast.estimate import timing_attrs
 from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
 from rollflow.forecast.symmetric import map_members, member_elements
 from rollflow.store.forecasts import forecast_dataset as store_forecast_dataset
@@ -61,6 +62,9 @@ class ForecastSettings:
         channels_last: NHWC memory order for the network's weights and inputs.
         symmetry_members: member m forecasts g_m·ω and maps back (`forecast.symmetric`):
             an ensemble from the flow's symmetries (needs the truth's forcing wavenumber).
+        time_chunk: `forecast_to_store` writes each batch this many frames at a time and
+            can resume within a batch (long rollouts); None: whole batches. The values do
+            not depend on it.
     """
 
     init_index: int
@@ -73,8 +77,11 @@ class ForecastSettings:
     precision: str = "float32"
     channels_last: bool = False
     symmetry_members: bool = False
+    time_chunk: int | None = None
 
     def __post_init__(self) -> None:
+        if self.time_chunk is not None and self.time_chunk < 1:
+            raise DataError(f"ForecastSettings.time_chunk must be ≥ 1 (got {self.time_chunk})")
         for name in ("num_frames", "num_members", "batch_size"):
             if getattr(self, name) < 1:
                 raise DataError(f"ForecastSettings.{name} must be ≥ 1 "
@@ -167,11 +174,10 @@ def plan_forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastS
                         precision, elements, None if kf is None else int(kf))
 
 
-def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
-               first: int) -> tuple[np.ndarray, int]:
-    """Frames (B, member, time, x, y) of the samples first … first + B − 1 and the network
-    calls it took; the generator is seeded with seed + first, so a batch gives the same
-    frames whether it runs alone or within a whole forecast."""
+def batch_context(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
+                  first: int) -> tuple[xr.DataArray, torch.Tensor]:
+    """The truth's context frames of samples first … first + B − 1 (DataError naming any
+    non-finite sample) and the sampler's normalised input (B·members, n_ctx, x, y)."""
     block = plan.truth.isel({SAMPLE: slice(first, first + settings.batch_size),
                              TIME: plan.indices})
     values = np.array(block.values, dtype=np.float32)
@@ -183,19 +189,34 @@ def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettin
     context = expand_members(torch.as_tensor(values, device=plan.device), settings.num_members)
     if plan.elements:
         context = map_members(context, plan.elements, plan.forcing_wavenumber)
-    generator = torch.Generator(device=plan.device).manual_seed(settings.seed + first)
-    frames = model.denormalise(plan.sampler(model.normalise(context), settings.num_frames,
-                                            generator=generator))
+    return block, model.normalise(context)
+
+
+def emitted_values(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
+                   frames: torch.Tensor, block: xr.DataArray) -> np.ndarray:
+    """Sampler output (B·members, T, x, y) → vorticity (B, members, T, x, y) float32;
+    RollflowError naming the samples whose forecast became non-finite."""
+    frames = model.denormalise(frames)
     if plan.elements:
         frames = map_members(frames, plan.elements, plan.forcing_wavenumber, back=True)
-    frames = split_members(frames, settings.num_members)
-    out = frames.float().cpu().numpy()
+    out = split_members(frames, settings.num_members).float().cpu().numpy()
     if not np.isfinite(out).all():
         names = block[SAMPLE].values[~np.isfinite(out).all(axis=(1, 2, 3, 4))].tolist()
         raise RollflowError(f"the forecast of sample(s) {names} became non-finite; nothing "
                             f"written for them (an unstable model, or a sampler setting it "
                             f"was not trained for)")
-    return out, plan.sampler.stats.network_calls
+    return out
+
+
+def run_batch(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
+               first: int) -> tuple[np.ndarray, int]:
+    """Frames (B, member, time, x, y) of the samples first … first + B − 1 and the network
+    calls it took; the generator is seeded with seed + first, so a batch gives the same
+    frames whether it runs alone or within a whole forecast."""
+    block, context = batch_context(model, plan, settings, first)
+    generator = torch.Generator(device=plan.device).manual_seed(settings.seed + first)
+    frames = plan.sampler(context, settings.num_frames, generator=generator)
+    return emitted_values(model, plan, settings, frames, block), plan.sampler.stats.network_calls
 
 
 def spec_attrs(truth: xr.DataArray, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -244,26 +265,6 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
     return ds
 
 
-def timing_attrs(ds: xr.Dataset, settings: ForecastSettings, *, calls: int,
-                 num_batches: int, seconds: float, num_samples_timed: int) -> dict[str, float]:
-    """Network calls and wall seconds per emitted frame of the whole forecast, and wall
-    seconds per simulated t.u. per trajectory, from `seconds` spent on
-    `num_samples_timed` of its samples in `num_batches` batches (extrapolated to all).
-
-    Cost is counted for what each reading needs: `forecast_seconds_per_time_unit` is one
-    member (the single-member reading), `forecast_ensemble_seconds_per_time_unit` all
-    `forecast_num_members` members (what an ensemble-mean reading costs)."""
-    lead = ds[LEAD_TIME].values
-    per_sample = seconds / num_samples_timed
-    seconds_per_frame = per_sample * ds.sizes[SAMPLE] / settings.num_frames
-    ensemble = per_sample / float(lead[-1])
-    return {"forecast_network_calls_per_frame": calls / (settings.num_frames * num_batches),
-            "forecast_seconds_per_frame": seconds_per_frame,
-            "forecast_seconds_per_time_unit": ensemble / settings.num_members,
-            "forecast_ensemble_seconds_per_time_unit": ensemble,
-            "forecast_num_members": settings.num_members}
-
-
 def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] | None,
                      settings: ForecastSettings, config: DiffusionConfig,
                      stride: int, *, precision: str = "float32") -> xr.Dataset:
@@ -278,4 +279,5 @@ def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] 
         "forecast_steps_per_shift": config.steps_per_shift, "forecast_seed": settings.seed,
         "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
         "forecast_channels_last": int(settings.channels_last),
-        "forecast_symmetry_members": int(settings.symmetry_members)})
+        "forecast_symmetry_members": int(settings.symmetry_members),
+        "forecast_time_chunk": int(settings.time_chunk or 0)})

@@ -31,7 +31,8 @@ __all__ = ["scored_forecast", "score_forecast_store", "frames_for_horizon",
 
 _PLAN_KEYS = {"init_index": "init_index", "frames": "num_frames", "members": "num_members",
               "seed": "seed", "batch_size": "batch_size", "steps_per_shift": "steps_per_shift",
-              "eta": "eta", "precision": "precision", "symmetry_members": "symmetry_members"}
+              "eta": "eta", "precision": "precision", "symmetry_members": "symmetry_members",
+              "time_chunk": "time_chunk"}
 
 
 def settings_from_plan(section: Mapping[str, Any], *, ignore: Iterable[str] = (),

@@ -18,6 +18,7 @@ shuffle) 1.08×; Blosc zstd-5 byte-shuffle 1.20×; Blosc zstd-5 bit-shuffle only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,11 @@ import xarray as xr
 from zarr.codecs import BloscCodec, BloscShuffle
 
 from rollflow.conventions import LEAD_TIME, SPATIAL_DIMS, TIME
+from rollflow.errors import StoreError
 from rollflow.store.validate import COMPLETED
 
-__all__ = ["TIME_BLOCK", "chunk_shape", "zarr_encoding", "netcdf_encoding", "zarr_compressor"]
+__all__ = ["TIME_BLOCK", "chunk_shape", "zarr_encoding", "netcdf_encoding", "zarr_compressor",
+           "region_slices"]
 
 TIME_BLOCK = 64  # frames per chunk along time
 
@@ -83,3 +86,15 @@ def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
                        chunksizes=chunk_shape(name, var.dims, var.shape))
         encoding[name] = enc
     return encoding
+
+
+def region_slices(dims: tuple, start: int, shape: tuple, offsets: Mapping[str, int],
+                  where: str) -> tuple:
+    """Slices of a write of `shape` at `start` on axis 0 and at `offsets` (dim name →
+    first index) on named dims; StoreError naming a dim the array lacks."""
+    missing = set(offsets) - set(dims)
+    if missing:
+        raise StoreError(f"{where} has no dim(s) {sorted(missing)} (dims {list(dims)})")
+    first = {0: start, **{dims.index(d): o for d, o in offsets.items()}}
+    return tuple(slice(first.get(axis, 0), first.get(axis, 0) + size)
+                 for axis, size in enumerate(shape))

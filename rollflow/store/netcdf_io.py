@@ -8,6 +8,7 @@ KeyboardInterrupt between batches cannot). Prefer zarr for long generation runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import netCDF4
@@ -15,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from rollflow.errors import StoreError
-from rollflow.store.encoding import netcdf_encoding
+from rollflow.store.encoding import netcdf_encoding, region_slices
 
 __all__ = ["NETCDF_SUFFIXES", "write_netcdf", "open_netcdf", "write_netcdf_region",
            "read_netcdf_array"]
@@ -40,14 +41,17 @@ def open_netcdf(path: Path) -> xr.Dataset:
         raise StoreError(f"{path} is not a readable netCDF4 file ({err})") from None
 
 
-def write_netcdf_region(path: Path, name: str, start: int, values: np.ndarray) -> None:
-    """Write `values` into variable `name` at [start : start + len(values)] along axis 0."""
+def write_netcdf_region(path: Path, name: str, start: int, values: np.ndarray,
+                        offsets: Mapping[str, int] | None = None) -> None:
+    """Write `values` into variable `name` at [start : start + len(values)] along axis 0
+    and at each named dim's offset in `offsets` (as `zarr_io.write_zarr_region`)."""
     with netCDF4.Dataset(path, mode="a") as nc:
         if name not in nc.variables:
             raise StoreError(f"{path}: no variable {name!r}")
         var = nc.variables[name]
         var.set_auto_maskandscale(False)
-        var[start:start + values.shape[0]] = values
+        var[region_slices(tuple(var.dimensions), start, values.shape, offsets or {},
+                    f"{path}:{name}")] = values
         nc.sync()
 
 

@@ -101,9 +101,11 @@ def create_sample_store(path: str | os.PathLike, template: xr.Dataset, *,
 
 
 def write_sample_region(path: str | os.PathLike, values: Mapping[str, np.ndarray],
-                        start: int) -> range:
-    """Write whole samples start … start + B − 1 of each variable in `values` (not flagged;
-    call `mark_completed` after). Returns the range of samples written."""
+                        start: int, *, offsets: Mapping[str, int] | None = None) -> range:
+    """Write samples start … start + B − 1 of each variable in `values` (not flagged;
+    call `mark_completed` after). Returns the range of samples written. Whole samples by
+    default; with `offsets` (dim name → first index, e.g. {"time": 500}) a block of
+    them (a chunk of frames of a long rollout)."""
     path = Path(path)
     sizes = {np.shape(v)[0] for v in values.values()}
     if len(sizes) != 1:
@@ -112,9 +114,9 @@ def write_sample_region(path: str | os.PathLike, values: Mapping[str, np.ndarray
     for name, array in values.items():
         array = np.ascontiguousarray(array)
         if store_format(path) == "netcdf":
-            write_netcdf_region(path, name, start, array)
+            write_netcdf_region(path, name, start, array, offsets)
         else:
-            write_zarr_region(path, name, start, array)
+            write_zarr_region(path, name, start, array, offsets)
     return range(start, start + count)
 
 

@@ -11,6 +11,7 @@ chunks of the samples written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import warnings
@@ -21,7 +22,7 @@ import zarr
 import zarr.errors
 
 from rollflow.errors import StoreError
-from rollflow.store.encoding import chunk_shape, zarr_encoding
+from rollflow.store.encoding import chunk_shape, region_slices, zarr_encoding
 
 __all__ = ["is_zarr_store", "write_zarr", "open_zarr", "write_zarr_region", "read_zarr_array",
            "consolidate"]
@@ -78,10 +79,14 @@ def _open_array(path: Path, name: str) -> zarr.Array:
         raise StoreError(f"{path}: no zarr array {name!r} ({err})") from None
 
 
-def write_zarr_region(path: Path, name: str, start: int, values: np.ndarray) -> None:
-    """Write `values` into array `name` at [start : start + len(values)] along axis 0."""
+def write_zarr_region(path: Path, name: str, start: int, values: np.ndarray,
+                      offsets: Mapping[str, int] | None = None) -> None:
+    """Write `values` into array `name` at [start : start + len(values)] along axis 0 and,
+    for each named dim in `offsets`, at [offset : offset + its length] along that dim."""
     array = _open_array(path, name)
-    array[start:start + values.shape[0]] = values
+    array[region_slices(tuple(array.metadata.dimension_names or ()), start, values.shape,
+                  offsets or {}, f"{path}:{name}")] = values
+
 
 
 def read_zarr_array(path: Path, name: str) -> np.ndarray | None:

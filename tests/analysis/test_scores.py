@@ -69,8 +69,10 @@ def test_alignment_errors():
     fc = _forecast_from(truth)
     with pytest.raises(DataError, match="no sample"):
         align_truth(fc, truth.isel(sample=[0, 1]))
-    with pytest.raises(DataError, match="no frame at forecast time"):
+    with pytest.raises(DataError, match="past the truth's last frame"):
         align_truth(fc, truth.isel(time=slice(0, 4)))
+    with pytest.raises(DataError, match="no frame at forecast time"):   # a gap inside
+        align_truth(fc, truth.isel(time=[0, 1, 2, 3, 5, 6, 7, 8, 9]))
     aligned = align_truth(fc, truth)
     np.testing.assert_array_equal(aligned.values, truth.isel(time=slice(3, 8)).values)
 

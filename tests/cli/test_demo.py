@@ -188,6 +188,8 @@ def test_forecast_of_missing_samples_is_one_line(demo_dir, tmp_path, capsys):
 
 
 def test_evaluate_against_a_truth_that_does_not_cover_the_forecast(demo_dir, tmp_path, capsys):
+    """Issue 16: a rollout longer than the truth, asked to be scored frame by frame, is
+    refused in one line that says why and what to do instead."""
     _, out = demo_dir
     fc = tmp_path / "long.zarr"
     assert main(["forecast", str(out / "run"), "--data", str(out / "test.zarr"),
@@ -195,4 +197,5 @@ def test_evaluate_against_a_truth_that_does_not_cover_the_forecast(demo_dir, tmp
     capsys.readouterr()
     code = main(["evaluate", str(fc), "--truth", str(out / "test.zarr")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "truth has no frame at forecast time" in err[0]
+    assert code == 2 and len(err) == 1 and "past the truth's last frame" in err[0]
+    assert "cannot be scored frame by frame" in err[0]

@@ -116,3 +116,75 @@ def test_resume_with_other_settings_is_refused(tmp_path):
                             extra_attrs={"forecast_run_dir": "a"})
     assert (run.resumed, run.num_run) == (False, 3)
     assert open_trajectories(path, validate=False).attrs["forecast_seed"] == 8
+
+
+@pytest.mark.parametrize("mode,chunk", [("rolling", 4), ("standard", 3)])
+def test_a_long_rollout_resumes_inside_a_batch(tmp_path, mode, chunk):
+    """Issue 16: with time_chunk, an interrupt after the second chunk of the first batch
+    keeps those frames; the next call continues from the saved sampler state, and the
+    finished store equals the in-memory forecast bit for bit (the same operations in the
+    same order). η = 1 so that the generator state matters too."""
+    import dataclasses
+
+    from rollflow.forecast.timechunks import partial_dir
+
+    truth, model = _truth(), _model(mode)
+    model.config.diffusion = dataclasses.replace(model.config.diffusion, eta=1.0,
+                                                 standard_steps=2)
+    whole = dataclasses.replace(SETTINGS, num_frames=12)
+    expected = forecast(model, truth, whole)["vorticity"].values
+    settings, path = dataclasses.replace(whole, time_chunk=chunk), tmp_path / "fc.zarr"
+    seen = []
+
+    def stop_at_second_chunk(frames):
+        seen.append(frames)
+        if len(seen) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        forecast_to_store(model, truth, settings, path, progress=stop_at_second_chunk)
+    assert not completed_samples(path).any()
+    assert (partial_dir(path) / "batch_0.pt").exists()
+    written = open_trajectories(path, validate=False)["vorticity"].values
+    np.testing.assert_array_equal(written[:2, :, :2 * chunk], expected[:2, :, :2 * chunk])
+    assert np.isnan(written[:2, :, 2 * chunk:]).all() and np.isnan(written[2:]).all()
+    run = forecast_to_store(model, truth, settings, path)
+    assert (run.resumed, run.num_run) == (True, 3)
+    got = open_trajectories(path, validate=False)
+    np.testing.assert_array_equal(got["vorticity"].values, expected)
+    assert completed_samples(path).all() and not partial_dir(path).exists()
+    assert got.attrs["forecast_time_chunk"] == chunk
+
+
+def test_a_chunk_that_cuts_a_block_is_refused(tmp_path):
+    """A block sampler (W = 3 frames per block) cannot stop inside a block."""
+    import dataclasses
+
+    from rollflow.errors import DataError
+
+    settings = dataclasses.replace(SETTINGS, num_frames=12, time_chunk=4)
+    with pytest.raises(DataError, match="multiple of the window"):
+        forecast_to_store(_model("deterministic"), _truth(), settings, tmp_path / "fc.zarr")
+
+
+def test_a_replaced_store_forgets_the_old_partial_states(tmp_path):
+    """--overwrite of a store with an unfinished batch: its saved sampler state belongs to
+    the old forecast and must not be continued (here another seed)."""
+    import dataclasses
+
+    from rollflow.forecast.timechunks import partial_dir
+
+    truth, model = _truth(), _model()
+    settings, path = dataclasses.replace(SETTINGS, num_frames=8, time_chunk=4), tmp_path / "f.zarr"
+
+    def stop(frames):
+        raise Stop
+
+    with pytest.raises(Stop):
+        forecast_to_store(model, truth, settings, path, progress=stop)
+    assert (partial_dir(path) / "batch_0.pt").exists()
+    other = dataclasses.replace(settings, seed=8)
+    forecast_to_store(model, truth, other, path, overwrite=True)
+    expected = forecast(model, truth, dataclasses.replace(other, time_chunk=None))
+    np.testing.assert_array_equal(open_trajectories(path, validate=False)["vorticity"].values,
+                                  expected["vorticity"].values)
