@@ -14,6 +14,11 @@ training store) `climate_statistics` reads, for each rollout (sample × member):
 - `integral_time`: the integral time scale of the rollout's kinetic energy (t.u.;
   `envelope.integral_time`), beside the climate's own (attrs, when the climate has time).
 
+What the truth itself scores (`climate_reference`, in the attrs as `climate_*`): the
+spectral error is per frame, so even truth frames score > 0 (E(k, t) scatters about its
+mean); the median over the climate's own frames is the floor a rollout is read against.
+Likewise the W₁ of one climate trajectory's ω PDF against the pooled climate's.
+
 Pure numpy/xarray.
 """
 
@@ -28,7 +33,8 @@ from rollflow.analysis.fields import kinetic_energy
 from rollflow.analysis.spectra import energy_spectrum
 from rollflow.conventions import MEMBER, SAMPLE, TIME, X, Y
 
-__all__ = ["wasserstein1", "normalised_spectral_error", "climate_statistics"]
+__all__ = ["wasserstein1", "normalised_spectral_error", "climate_statistics",
+           "climate_reference"]
 
 QUANTILES = 1000
 
@@ -55,6 +61,30 @@ def normalised_spectral_error(spectrum: xr.DataArray, reference: xr.DataArray,
 
 def _band(values: np.ndarray) -> tuple[float, float]:
     return float(np.quantile(values, 0.01)), float(np.quantile(values, 0.99))
+
+
+def climate_reference(climate: xr.DataArray, spectrum_ref: xr.DataArray | None = None,
+                      ) -> dict[str, float]:
+    """What truth frames score on the per-frame measures: the median over the climate's
+    frames of their normalised spectral error against the climate-mean spectrum, and (with
+    a `sample` dim) the median over its trajectories of the W₁ of each one's ω PDF against
+    the pooled climate's (1/t.u.). `spectrum_ref`: the climate-mean E(k), if computed."""
+    require_dims(climate, (X, Y), "climate")
+    frames = [d for d in climate.dims if d not in (X, Y)]
+    if spectrum_ref is None:
+        spectrum_ref = energy_spectrum(climate, average_dims=tuple(frames))
+    k_max = climate.sizes[X] // 2 - 1
+    errors = [normalised_spectral_error(energy_spectrum(climate.isel({SAMPLE: i})),
+                                        spectrum_ref, k_max).values.ravel()
+              for i in range(climate.sizes[SAMPLE])] if SAMPLE in frames else \
+        [normalised_spectral_error(energy_spectrum(climate), spectrum_ref, k_max).values.ravel()]
+    out = {"climate_spectral_error_median": float(np.median(np.concatenate(errors)))}
+    if SAMPLE in frames and climate.sizes[SAMPLE] > 1:
+        pooled = _quantiles(climate.values)
+        out["climate_pdf_distance_median"] = float(np.median(
+            [np.mean(np.abs(_quantiles(climate.isel({SAMPLE: i}).values) - pooled))
+             for i in range(climate.sizes[SAMPLE])]))
+    return out
 
 
 def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray,
@@ -90,6 +120,7 @@ def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray,
     out["integral_time"] = ((SAMPLE, MEMBER), np.array(
         [[integral_time(ke.sel({SAMPLE: s, MEMBER: m}).values[None], save_interval)
           for m in rollout[MEMBER].values] for s in rollout[SAMPLE].values]))
+    out.attrs.update(climate_reference(climate, spectrum_ref))
     if TIME in climate.dims and SAMPLE in climate.dims:
         series = kinetic_energy(climate).transpose(SAMPLE, TIME).values
         out.attrs["climate_kinetic_energy_integral_time"] = integral_time(series,

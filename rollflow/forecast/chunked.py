@@ -37,9 +37,10 @@ __all__ = ["ForecastRun", "forecast_to_store", "forecast_with_progress", "pendin
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
-                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members",
-                "forecast_time_chunk")
-"""Attrs that must match for an existing store to be resumed (plus the caller's extras)."""
+                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members")
+"""Attrs that must match for an existing store to be resumed (plus the caller's extras).
+Not `forecast_time_chunk`: the values do not depend on it, and a saved sampler state
+continues under any chunk size (a block sampler's saved point is a whole block)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -54,3 +54,21 @@ def test_rollouts_of_the_climate_pass_and_broken_ones_do_not():
     assert float(stats.pdf_distance.isel(member=1, sample=0)) == pytest.approx(
         np.sqrt(2 / np.pi), abs=0.02)
     assert (stats.spectral_error.isel(member=1) > stats.spectral_error.isel(member=0)).all()
+
+
+def test_truth_frames_set_the_floor_of_the_per_frame_measures():
+    """Issue 16: truth frames score > 0 on the per-frame spectral error (each frame's E(k)
+    scatters about the mean); a rollout drawn from the climate scores that floor: its
+    median equals the climate's own within 10 % (median of 600 frames: standard error
+    ≈ 1.25 σ/√600 ≈ 5 % of σ, and σ is about a third of the mean here: ≈ 2 %), and
+    twice the amplitude is far above it. One climate trajectory's W₁ against the pooled
+    climate is the PDF floor: small and positive."""
+    climate = _frames(8, 200, seed=0)
+    rollout = _frames(2, 300, seed=1).expand_dims(member=1, axis=1)
+    stats = climate_statistics(xr.concat([rollout, 2 * rollout], dim="member"), climate,
+                               save_interval=0.2)
+    floor = stats.attrs["climate_spectral_error_median"]
+    assert floor > 0.5
+    assert float(stats.spectral_error.isel(member=0).median()) == pytest.approx(floor, rel=0.1)
+    assert float(stats.spectral_error.isel(member=1).median()) > 3 * floor
+    assert 0 < stats.attrs["climate_pdf_distance_median"] < 0.02

@@ -188,3 +188,24 @@ def test_a_replaced_store_forgets_the_old_partial_states(tmp_path):
     expected = forecast(model, truth, dataclasses.replace(other, time_chunk=None))
     np.testing.assert_array_equal(open_trajectories(path, validate=False)["vorticity"].values,
                                   expected["vorticity"].values)
+
+
+def test_another_chunk_size_continues_the_same_forecast(tmp_path):
+    """The chunk size is not part of the forecast: a run stopped after 4-frame chunks
+    continues with 2-frame chunks (or whole batches) to the same values."""
+    import dataclasses
+
+    truth, model = _truth(), _model()
+    whole = dataclasses.replace(SETTINGS, num_frames=12)
+    expected = forecast(model, truth, whole)["vorticity"].values
+    path = tmp_path / "fc.zarr"
+
+    def stop(frames):
+        raise Stop
+
+    with pytest.raises(Stop):
+        forecast_to_store(model, truth, dataclasses.replace(whole, time_chunk=4), path,
+                          progress=stop)
+    forecast_to_store(model, truth, dataclasses.replace(whole, time_chunk=2), path)
+    np.testing.assert_array_equal(open_trajectories(path, validate=False)["vorticity"].values,
+                                  expected)
