@@ -32,6 +32,7 @@ FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
                for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))},
             "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
+            "kf32-rolling-k1": "kf32-rolling-k1 (shipped K = 1 student)",
             "kf32-standard": "kf32-standard (today's)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
@@ -39,7 +40,9 @@ REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-me
 PAIRS = [(f"{run}{tag}", "solver_64") for run in STUDENTS for tag in ("", "_bf16")] + [
     ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"),
     ("student_k1", "kf32-rolling"), ("student_k1", "teacher"), ("student_k2", "teacher"),
-    ("student_k1_bf16", "student_k1"), ("more_k1", "student_k1"), ("teacher_more", "teacher")]
+    ("student_k1_bf16", "student_k1"), ("more_k1", "student_k1"), ("teacher_more", "teacher"),
+    ("more_k1", "kf32-rolling-k1"), ("more_k1_bf16", "kf32-rolling-k1"),
+    ("kf32-rolling-k1", "solver_64")]
 
 
 def load(out: Path) -> dict:

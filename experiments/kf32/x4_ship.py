@@ -2,7 +2,7 @@
 
     .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4] [--replace]
 
-RUN is `teacher`, `student_k2` or `student_k1` (its EMA as chosen on validation); NAME the
+RUN is a run of x4.toml, e.g. `student_k1` or `more_k1` (its EMA as chosen on validation); NAME the
 shipped name. The card's test readings come from the x4 test scores (scores/<RUN>*.nc):
 every reading with its members and the cost of all of them, the amortised cost (CPU-hours
 of data + training + distillation, break-even against the solver of equal skill), and the
@@ -55,13 +55,21 @@ def readings(out: Path, run: str, upfront_hours: float) -> list[dict]:
 
 
 def cpu_hours(out: Path, run: str) -> dict:
+    """CPU-hours of everything that produced `run`: the data, then each run it descends
+    from (x4.toml: teachers, then distillations), oldest first."""
+    from rollflow.configio import load_toml
     from rollflow.training import latest_progress
 
+    plan = load_toml(HERE / "x4.toml")
+    parent = {student: source for source, student, _ in plan["distill"]["runs"]}
+    parent |= {later[1]: earlier[1] for earlier, later in zip(plan["teachers"],
+                                                               plan["teachers"][1:])}
+    chain = [run]
+    while chain[-1] in parent:
+        chain.append(parent[chain[-1]])
     hours = {"data": DATA_CPU_HOURS}
-    for name in ("teacher", "student_k2", "student_k1"):
+    for name in reversed(chain):
         hours[name] = latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
-        if name == run:
-            break
     return hours
 
 

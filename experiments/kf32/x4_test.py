@@ -38,14 +38,10 @@ def candidates(plan: dict) -> dict:
 
 
 def forecasters(plan: dict, out: Path) -> dict:
-    runs = [n for n in ("teacher", "student_k2", "student_k1") if (out / n).exists()]
+    """The test set's forecasters: the final model chosen on the selection set (all its
+    members and one, at the chosen precision) and today's shipped models. Intermediate
+    runs (teachers, other students) are judged on validation only."""
     table = {}
-    for run in runs:
-        table[run] = (run, MEMBERS_FULL, "float32")
-        table[f"{run}_m1"] = (run, 1, "float32")
-    if "student_k1" in runs:
-        table["student_k1_bf16"] = ("student_k1", MEMBERS_FULL, "bfloat16")
-        table["student_k1_bf16_m1"] = ("student_k1", 1, "bfloat16")
     if (choice := out / "final_choice.json").exists():    # the chosen model and precision
         chosen = json.loads(choice.read_text())["chosen"]
         table |= {n: e for n, e in candidates(plan).items() if n.removesuffix("_m1") == chosen}
