@@ -7,11 +7,13 @@ Every lead-time score of an ensemble forecast is a function of sums over forecas
 
 for the metrics in `METRICS` — the member-mean and ensemble-mean correlation ρ, the
 ensemble mean's squared error (mean over x, y), the unbiased ensemble variance, the fair
-CRPS with its skill and spread parts, and the fair energy score of whole fields. Two score
+CRPS with its skill and spread parts, and the fair energy score of whole fields — and the
+per-frame spectral error of each octave band (`bands`: metrics `spectral_error_k1`,
+`spectral_error_k2-3`, …; they work with one member too). Two score
 sums of disjoint states merge by adding (`merge_score_sums`); `scores_from_sums` turns sums
 into the published numbers:
 
-    mean of ρ, CRPS (and parts), energy score = sum / count;
+    mean of ρ, CRPS (and parts), energy score, band spectral errors = sum / count;
     RMSE = √(Σ squared error / count),  spread = √(Σ variance / count),
     spread–skill ratio = √((M + 1)/M) · spread / RMSE  (finite-ensemble factor, Fortin 2014).
 
@@ -27,6 +29,7 @@ import xarray as xr
 
 from rollflow.analysis._checks import require_dims
 from rollflow.analysis.accuracy import vorticity_correlation
+from rollflow.analysis.bands import BAND, band_spectral_error
 from rollflow.analysis.ensemble import crps_parts, energy_score
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, X, Y
 from rollflow.errors import DataError
@@ -52,6 +55,9 @@ def per_state_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
         out["ensemble_variance"] = forecast.var(MEMBER, ddof=1).mean((X, Y))
         out = out.merge(crps_parts(forecast, truth))
         out["energy_score"] = energy_score(forecast, truth)
+    bands = band_spectral_error(forecast, truth)
+    for label in bands[BAND].values:
+        out[f"spectral_error_{label}"] = bands.sel({BAND: label}, drop=True)
     if LEAD_TIME in forecast.coords:
         out = out.assign_coords({LEAD_TIME: forecast[LEAD_TIME]})
     return out.assign_attrs(num_members=forecast.sizes[MEMBER])
@@ -60,7 +66,8 @@ def per_state_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
 def score_sums(per_state: xr.Dataset, attrs: dict | None = None) -> xr.Dataset:
     """`sum` and `count` (metric, lead_time) over the states of `per_state_scores`; `attrs`
     (evaluation grid, truth store, command, members, cost …) are kept."""
-    names = [m for m in METRICS if m in per_state]
+    names = [m for m in METRICS if m in per_state] + sorted(
+        m for m in per_state.data_vars if m.startswith("spectral_error_"))
     lead = per_state[LEAD_TIME] if LEAD_TIME in per_state.coords else per_state[TIME]
     values = np.stack([np.asarray(per_state[m].transpose(SAMPLE, TIME).values, np.float64)
                        for m in names])                              # (metric, state, lead)

@@ -25,12 +25,14 @@ __all__ = ["SCORECARD_METRICS", "lead_curves", "scorecard", "plot_scorecard",
            "plot_lead_panels"]
 
 SCORECARD_METRICS = {"rmse": "RMSE of the ensemble mean", "crps": "fair CRPS",
-                     "decorrelation": "1 − ρ of the ensemble mean"}
+                     "decorrelation": "1 − ρ of the ensemble mean",
+                     "spectral_error_small": "spectral error, smallest-scale band"}
 
 
 def lead_curves(skill: xr.Dataset) -> xr.Dataset:
-    """RMSE, CRPS (when the forecast has members), 1 − ρ and ρ of the ensemble mean and the
-    spread–skill ratio of one `headline_skill` Dataset, each along `lead_time` (t.u.)."""
+    """RMSE, CRPS (when the forecast has members), 1 − ρ and ρ of the ensemble mean, the
+    spread–skill ratio and the per-band spectral error (all bands, and the smallest-scale
+    band alone) of one `headline_skill` Dataset, each along `lead_time` (t.u.)."""
     out = {}
     for name in ("rmse", "crps", "spread_skill"):
         if name in skill:
@@ -38,6 +40,12 @@ def lead_curves(skill: xr.Dataset) -> xr.Dataset:
             if TIME in curve.dims:
                 curve = curve.swap_dims({TIME: LEAD_TIME}).drop_vars(TIME, errors="ignore")
             out[name] = curve
+    if "spectral_error" in skill:                      # (time, band): per-frame band error
+        bands = skill["spectral_error"]
+        if TIME in bands.dims:
+            bands = bands.swap_dims({TIME: LEAD_TIME}).drop_vars(TIME, errors="ignore")
+        out["spectral_error"] = bands
+        out["spectral_error_small"] = bands.isel(band=-1, drop=True)
     rho = skill["mean_correlation"]
     out["correlation"] = rho
     out["decorrelation"] = 1 - rho
@@ -106,26 +114,39 @@ def plot_scorecard(card: xr.DataArray, labels: Mapping[str, str] | None = None) 
 
 def plot_lead_panels(scores: Mapping[str, xr.Dataset], roles: Mapping[str, str],
                      labels: Mapping[str, str] | None = None) -> Figure:
-    """ρ, RMSE, CRPS and spread–skill of the ensemble mean against lead time, one line per
-    forecaster; the "no skill" references (role "reference") dashed grey, the solvers
+    """ρ, RMSE, CRPS and spread–skill of the ensemble mean against lead time, and the
+    per-frame spectral error of the largest- and the smallest-scale octave band, one line
+    per forecaster; the "no skill" references (role "reference") dashed grey, the solvers
     (role "solver") in black, so that every panel shows where skill ends."""
     labels = labels or {}
     panels = [("correlation", "ρ of the ensemble mean"), ("rmse", "RMSE (1/t.u.)"),
-              ("crps", "fair CRPS (1/t.u.)"), ("spread_skill", "spread–skill ratio")]
-    fig = Figure(figsize=(10.0, 7.0), layout="constrained")
-    axes = fig.subplots(2, 2).ravel()
+              ("crps", "fair CRPS (1/t.u.)"), ("spread_skill", "spread–skill ratio"),
+              (0, "spectral error |ln E_b/E_b,truth|, band "),
+              (-1, "spectral error |ln E_b/E_b,truth|, band ")]
+    fig = Figure(figsize=(13.0, 7.0), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
     greys = iter(["k", "0.3", "0.5", "0.7"] * 4)
+    band_names = {}
     for name, skill in scores.items():
         curves = lead_curves(skill)
         role = roles.get(name, "model")
         style = ({"reference": dict(color="0.55", ls="--"),
                   "solver": dict(color=next(greys), ls=":", lw=1.6)}.get(role, {}))
         for ax, (metric, _) in zip(axes, panels):
-            if metric in curves:
-                ax.plot(curves[LEAD_TIME].values, curves[metric].values,
-                        label=labels.get(name, name), **{"lw": 1.2, **style})
-    for ax, (_, title) in zip(axes, panels):
-        ax.set_title(title, fontsize=9)
+            if isinstance(metric, int):
+                if "spectral_error" not in curves:
+                    continue
+                curve = curves["spectral_error"].isel(band=metric)
+                band_names[metric] = str(curve["band"].values)
+            elif metric in curves:
+                curve = curves[metric]
+            else:
+                continue
+            ax.plot(curve[LEAD_TIME].values, curve.values, label=labels.get(name, name),
+                    **{"lw": 1.2, **style})
+    for ax, (metric, title) in zip(axes, panels):
+        ax.set_title(title + band_names.get(metric, "") if isinstance(metric, int) else title,
+                     fontsize=9)
         ax.set_xlabel("lead time (t.u.)", fontsize=8)
     axes[3].axhline(1.0, color="0.8", lw=0.8)
     axes[0].legend(fontsize=6)

@@ -15,6 +15,7 @@ import xarray as xr
 
 from rollflow.analysis._checks import require_dims
 from rollflow.analysis.accuracy import rmse, vorticity_correlation
+from rollflow.analysis.bands import band_spectral_error
 from rollflow.analysis.decorrelation import bootstrap_ci, decorrelation_time
 from rollflow.analysis.ensemble import crps
 from rollflow.analysis.spectra import energy_spectrum, log_spectral_error
@@ -64,6 +65,7 @@ def sample_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
       squared_error (sample, time): mean over (x, y) of (ensemble mean − truth)², 1/t.u.²;
       with ≥ 2 members, ensemble_variance (sample, time): mean over (x, y) of the unbiased
       member variance, and crps (sample, time), 1/t.u.;
+      spectral_error (sample, time, band): per-frame octave-band error (`bands`);
       energy_spectrum_{forecast,truth} (sample, k), averaged over (member,) time.
     """
     require_dims(forecast, (SAMPLE, MEMBER, TIME, X, Y), "forecast")
@@ -77,6 +79,7 @@ def sample_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
     if forecast.sizes[MEMBER] >= 2:  # the spread² of `spread_skill`, without its RMSE again
         out["ensemble_variance"] = forecast.var(MEMBER, ddof=1).mean((X, Y))
         out["crps"] = crps(forecast, truth)
+    out["spectral_error"] = band_spectral_error(forecast, truth)
     out["energy_spectrum_forecast"] = energy_spectrum(forecast, average_dims=(MEMBER, TIME))
     out["energy_spectrum_truth"] = energy_spectrum(truth, average_dims=(TIME,))
     if LEAD_TIME in forecast.coords:
@@ -108,6 +111,8 @@ def combine_scores(per_sample: xr.Dataset, *, thresholds: Sequence[float] = (0.9
         out["spread"] = spread
         out["spread_skill"] = np.sqrt((members + 1) / members) * spread / error.where(error > 0)
         out["crps"] = per_sample["crps"].mean(SAMPLE)
+    if "spectral_error" in per_sample:
+        out["spectral_error"] = per_sample["spectral_error"].mean(SAMPLE)
     spec_f = per_sample["energy_spectrum_forecast"].mean(SAMPLE)
     spec_t = per_sample["energy_spectrum_truth"].mean(SAMPLE)
     out["energy_spectrum_forecast"], out["energy_spectrum_truth"] = spec_f, spec_t
@@ -131,6 +136,7 @@ def forecast_scores(forecast: xr.DataArray, truth: xr.DataArray, *,
       rmse (time) of the ensemble mean over (sample, x, y), 1/t.u.; with ≥ 2 members also
       spread, spread_skill and crps (time);
       energy_spectrum_{forecast,truth} (k), time/sample/member-averaged, and
+      spectral_error (time, band): per-frame octave-band spectral error, mean over samples;
       log_spectral_error (scalar) over the shells 1 ≤ k ≤ n/2 − 1 inside the Nyquist
       circle: truncated truth data have no energy at the Nyquist row/column and only
       partly filled corner shells beyond n/2, so those shells would measure the
