@@ -28,9 +28,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", metavar="METRICS", help="write the scores (.zarr or .nc)")
     parser.add_argument("--sums", metavar="SUMS",
                         help="also write the scores as additive sums (metric × lead_time: "
-                             "ρ, RMSE, spread, CRPS and its parts, energy score, spectral error per "
-                             "octave band; .nc or .zarr)"
-                             " that merge exactly across runs (rollflow.analysis.score_sums)")
+                             "ρ, RMSE, spread, CRPS and its parts, energy score, spectral "
+                             "error per octave band; .nc or .zarr) that merge exactly across "
+                             "runs (rollflow.analysis.score_sums)")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures into DIR")
     parser.add_argument("--members", type=int_at_least(1), metavar="M",
                         help="score only the first M members (the reading of an M-member "
