@@ -63,27 +63,40 @@ def _band(values: np.ndarray) -> tuple[float, float]:
     return float(np.quantile(values, 0.01)), float(np.quantile(values, 0.99))
 
 
-def climate_reference(climate: xr.DataArray, spectrum_ref: xr.DataArray | None = None,
-                      ) -> dict[str, float]:
-    """What truth frames score on the per-frame measures: the median over the climate's
-    frames of their normalised spectral error against the climate-mean spectrum, and (with
-    a `sample` dim) the median over its trajectories of the W₁ of each one's ω PDF against
-    the pooled climate's (1/t.u.). `spectrum_ref`: the climate-mean E(k), if computed."""
+def climate_reference(climate: xr.DataArray, spectrum_ref: xr.DataArray | None = None, *,
+                      frames: int | None = None) -> dict[str, float]:
+    """What truth frames score on the per-frame measures.
+
+    - `climate_spectral_error_median`: the median over the climate's frames of their
+      normalised spectral error against the climate-mean spectrum (`spectrum_ref`, if
+      already computed);
+    - `climate_pdf_distance_median` (with a `sample` dim of ≥ 2 trajectories): the median,
+      over disjoint groups of climate trajectories holding about `frames` frames in all
+      (default: one trajectory), of the W₁ (1/t.u.) between the group's ω PDF and that of
+      the other trajectories — the floor for a rollout of `frames` frames, which has about
+      as many independent frames as the group; `climate_pdf_floor_trajectories` says how
+      many trajectories made a group.
+    """
     require_dims(climate, (X, Y), "climate")
-    frames = [d for d in climate.dims if d not in (X, Y)]
+    dims = [d for d in climate.dims if d not in (X, Y)]
     if spectrum_ref is None:
-        spectrum_ref = energy_spectrum(climate, average_dims=tuple(frames))
+        spectrum_ref = energy_spectrum(climate, average_dims=tuple(dims))
     k_max = climate.sizes[X] // 2 - 1
-    errors = [normalised_spectral_error(energy_spectrum(climate.isel({SAMPLE: i})),
-                                        spectrum_ref, k_max).values.ravel()
-              for i in range(climate.sizes[SAMPLE])] if SAMPLE in frames else \
-        [normalised_spectral_error(energy_spectrum(climate), spectrum_ref, k_max).values.ravel()]
+    parts = [climate.isel({SAMPLE: i}) for i in range(climate.sizes[SAMPLE])] \
+        if SAMPLE in dims else [climate]
+    errors = [normalised_spectral_error(energy_spectrum(p), spectrum_ref, k_max).values.ravel()
+              for p in parts]
     out = {"climate_spectral_error_median": float(np.median(np.concatenate(errors)))}
-    if SAMPLE in frames and climate.sizes[SAMPLE] > 1:
-        pooled = _quantiles(climate.values)
-        out["climate_pdf_distance_median"] = float(np.median(
-            [np.mean(np.abs(_quantiles(climate.isel({SAMPLE: i}).values) - pooled))
-             for i in range(climate.sizes[SAMPLE])]))
+    count = climate.sizes.get(SAMPLE, 1)
+    if SAMPLE in dims and count >= 2:
+        per = climate.size // (count * climate.sizes[X] * climate.sizes[Y])
+        group = int(min(count // 2, max(1, round((frames or per) / per))))
+        values = climate.transpose(SAMPLE, ...).values
+        distances = [wasserstein1(values[start:start + group],
+                                  np.concatenate([values[:start], values[start + group:]]))
+                     for start in range(0, count - group + 1, group)]
+        out |= {"climate_pdf_distance_median": float(np.median(distances)),
+                "climate_pdf_floor_trajectories": group}
     return out
 
 
@@ -120,7 +133,7 @@ def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray,
     out["integral_time"] = ((SAMPLE, MEMBER), np.array(
         [[integral_time(ke.sel({SAMPLE: s, MEMBER: m}).values[None], save_interval)
           for m in rollout[MEMBER].values] for s in rollout[SAMPLE].values]))
-    out.attrs.update(climate_reference(climate, spectrum_ref))
+    out.attrs.update(climate_reference(climate, spectrum_ref, frames=rollout.sizes[TIME]))
     if TIME in climate.dims and SAMPLE in climate.dims:
         series = kinetic_energy(climate).transpose(SAMPLE, TIME).values
         out.attrs["climate_kinetic_energy_integral_time"] = integral_time(series,

@@ -61,8 +61,10 @@ def test_truth_frames_set_the_floor_of_the_per_frame_measures():
     scatters about the mean); a rollout drawn from the climate scores that floor: its
     median equals the climate's own within 10 % (median of 600 frames: standard error
     ≈ 1.25 σ/√600 ≈ 5 % of σ, and σ is about a third of the mean here: ≈ 2 %), and
-    twice the amplitude is far above it. One climate trajectory's W₁ against the pooled
-    climate is the PDF floor: small and positive."""
+    twice the amplitude is far above it. The PDF floor (W₁ of groups of climate
+    trajectories as long as the rollout, 300 frames → 2 of 200, against the rest) is small
+    and positive, and the rollouts from the same distribution sit near it (1.0× and 2.2× it
+    with these seeds: a finite sample's W₁ scatters by about its own size)."""
     climate = _frames(8, 200, seed=0)
     rollout = _frames(2, 300, seed=1).expand_dims(member=1, axis=1)
     stats = climate_statistics(xr.concat([rollout, 2 * rollout], dim="member"), climate,
@@ -71,4 +73,6 @@ def test_truth_frames_set_the_floor_of_the_per_frame_measures():
     assert floor > 0.5
     assert float(stats.spectral_error.isel(member=0).median()) == pytest.approx(floor, rel=0.1)
     assert float(stats.spectral_error.isel(member=1).median()) > 3 * floor
-    assert 0 < stats.attrs["climate_pdf_distance_median"] < 0.02
+    floor = stats.attrs["climate_pdf_distance_median"]
+    assert stats.attrs["climate_pdf_floor_trajectories"] == 2 and 0 < floor < 0.02
+    assert float(stats.pdf_distance.isel(member=0).max()) < 3 * floor
