@@ -61,7 +61,7 @@ def main() -> None:
                     f"{float(stats.kinetic_energy_share_in_band.mean()):.3f} | "
                     f"{float(stats.enstrophy_share_in_band.mean()):.3f} | "
                     f"{float(stats.integral_time.mean()):.2f} |")
-    floor = climate_reference(climate.load())
+    floor = climate_reference(climate.load(), frames=args.frames)
     tau = integral_time(kinetic_energy(climate).transpose("sample", "time").values,
                         read_spec(args.climate).save_interval)
     rows.append(f"| truth (the climate's own frames / trajectories) | "
