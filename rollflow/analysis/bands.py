@@ -20,7 +20,8 @@ from rollflow.analysis._checks import require_dims
 from rollflow.analysis.spectra import energy_spectrum
 from rollflow.conventions import K, MEMBER, X, Y
 
-__all__ = ["BAND", "octave_bands", "band_label", "band_energy", "band_spectral_error"]
+__all__ = ["BAND", "octave_bands", "band_label", "band_energy", "band_spectral_error",
+           "band_error_of_spectra"]
 
 BAND = "band"
 
@@ -67,11 +68,18 @@ def band_spectral_error(forecast: xr.DataArray, truth: xr.DataArray, *,
         (…, band) without member, x, y: mean over members of |ln(E_b / E_b,truth)|.
     """
     require_dims(forecast, (member_dim, X, Y), "forecast")
-    n = forecast.sizes[X]
-    e_f = band_energy(energy_spectrum(forecast), n)
-    e_t = band_energy(energy_spectrum(truth), n)
+    return band_error_of_spectra(energy_spectrum(forecast), energy_spectrum(truth),
+                                 forecast.sizes[X], member_dim=member_dim)
+
+
+def band_error_of_spectra(forecast: xr.DataArray, truth: xr.DataArray, grid_size: int, *,
+                          member_dim: str = MEMBER) -> xr.DataArray:
+    """`band_spectral_error` from per-frame spectra E(k) already computed (forecast with,
+    truth without `member_dim`), for a caller that needs the spectra too."""
+    e_f, e_t = band_energy(forecast, grid_size), band_energy(truth, grid_size)
     with np.errstate(divide="ignore", invalid="ignore"):
         error = np.abs(np.log(e_f / e_t)).mean(member_dim)
     return error.rename("spectral_error").assign_attrs(
         units="1", long_name="|ln(band energy / truth's)|, mean over members",
-        bands="octaves of shells: " + ", ".join(band_label(b) for b in octave_bands(n)))
+        bands="octaves of shells: " + ", ".join(band_label(b)
+                                                for b in octave_bands(grid_size)))

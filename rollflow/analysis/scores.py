@@ -15,7 +15,7 @@ import xarray as xr
 
 from rollflow.analysis._checks import require_dims
 from rollflow.analysis.accuracy import rmse, vorticity_correlation
-from rollflow.analysis.bands import band_spectral_error
+from rollflow.analysis.bands import band_error_of_spectra
 from rollflow.analysis.decorrelation import bootstrap_ci, decorrelation_time
 from rollflow.analysis.ensemble import crps
 from rollflow.analysis.spectra import energy_spectrum, log_spectral_error
@@ -79,9 +79,10 @@ def sample_scores(forecast: xr.DataArray, truth: xr.DataArray) -> xr.Dataset:
     if forecast.sizes[MEMBER] >= 2:  # the spread² of `spread_skill`, without its RMSE again
         out["ensemble_variance"] = forecast.var(MEMBER, ddof=1).mean((X, Y))
         out["crps"] = crps(forecast, truth)
-    out["spectral_error"] = band_spectral_error(forecast, truth)
-    out["energy_spectrum_forecast"] = energy_spectrum(forecast, average_dims=(MEMBER, TIME))
-    out["energy_spectrum_truth"] = energy_spectrum(truth, average_dims=(TIME,))
+    frames_f, frames_t = energy_spectrum(forecast), energy_spectrum(truth)   # per frame, once
+    out["spectral_error"] = band_error_of_spectra(frames_f, frames_t, forecast.sizes[X])
+    out["energy_spectrum_forecast"] = frames_f.mean((MEMBER, TIME)).assign_attrs(frames_f.attrs)
+    out["energy_spectrum_truth"] = frames_t.mean(TIME).assign_attrs(frames_t.attrs)
     if LEAD_TIME in forecast.coords:
         out = out.assign_coords({LEAD_TIME: forecast[LEAD_TIME]})
     out.attrs.update({"num_members": forecast.sizes[MEMBER], "grid_size": forecast.sizes[X],

@@ -63,8 +63,10 @@ def test_truth_frames_set_the_floor_of_the_per_frame_measures():
     ≈ 1.25 σ/√600 ≈ 5 % of σ, and σ is about a third of the mean here: ≈ 2 %), and
     twice the amplitude is far above it. The PDF floor (W₁ of groups of climate
     trajectories as long as the rollout, 300 frames → 2 of 200, against the rest) is small
-    and positive, and the rollouts from the same distribution sit near it (1.0× and 2.2× it
-    with these seeds: a finite sample's W₁ scatters by about its own size)."""
+    and positive, and the rollouts from the same distribution sit near it. Bound: W₁ of two
+    empirical samples of sizes n, m scales as √(1/n + 1/m); the rollout (600 frames vs
+    1 600) expects 0.83× the floor's (400 vs 1 200), and a W₁ scatters by about its own
+    size, so 3× leaves room (1.0× and 2.2× with these seeds)."""
     climate = _frames(8, 200, seed=0)
     rollout = _frames(2, 300, seed=1).expand_dims(member=1, axis=1)
     stats = climate_statistics(xr.concat([rollout, 2 * rollout], dim="member"), climate,
