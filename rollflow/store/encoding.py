@@ -3,9 +3,10 @@
 Chunks: one slice per leading dim (sample, member, model, …) × a block of at most
 `TIME_BLOCK` frames along time/lead_time × the full spatial grid, so a training window or
 a plot reads few chunks and a batch of whole samples is written without touching other
-samples' chunks. Variables without spatial dims are stored as one chunk, except the
-per-sample `completed` flag (one chunk per sample, so marking a sample finished rewrites
-nothing else).
+samples' chunks. Variables without spatial dims are stored in one chunk per sample (the
+`completed` flag, the recorded physics checks, anything per sample): two writers of
+different samples (Dask workers) then never rewrite one chunk, where a shared chunk lost
+one writer's values (bug: a cluster store's recorded checks came back NaN for a sample).
 
 Compression (lossless): zarr uses Blosc zstd level 5 with byte-shuffle, netCDF uses zlib
 level 4 with byte-shuffle. Float32 vorticity of turbulent flow has near-random mantissa
@@ -25,7 +26,7 @@ import numpy as np
 import xarray as xr
 from zarr.codecs import BloscCodec, BloscShuffle
 
-from rollflow.conventions import LEAD_TIME, SPATIAL_DIMS, TIME
+from rollflow.conventions import LEAD_TIME, SAMPLE, SPATIAL_DIMS, TIME
 from rollflow.errors import StoreError
 from rollflow.store.validate import COMPLETED
 
@@ -48,7 +49,7 @@ def chunk_shape(name: str, dims: tuple[str, ...], shape: tuple[int, ...]) -> tup
     if name == COMPLETED:
         return (1,) * len(dims)
     if not any(d in SPATIAL_DIMS for d in dims):
-        return tuple(max(1, s) for s in shape)
+        return tuple(1 if d == SAMPLE else max(1, s) for d, s in zip(dims, shape))
     chunks = []
     for dim, size in zip(dims, shape):
         if dim in SPATIAL_DIMS:

@@ -188,3 +188,14 @@ def test_plain_open_zarr_needs_no_consolidation_warning(tmp_path, tiny_spec):
         for path in (whole, resumable):
             opened = xr.open_zarr(path)
             np.testing.assert_array_equal(opened.vorticity.values[:2], values[:2])
+
+
+def test_per_sample_variables_get_one_chunk_per_sample():
+    """Bug (tests/generate/test_cluster.py failed once from a fresh clone): the recorded
+    physics checks, (sample,) arrays, were one chunk, so two Dask workers writing different
+    samples rewrote the same chunk and one worker's values were lost (NaN)."""
+    from rollflow.store.encoding import chunk_shape
+
+    assert chunk_shape("check_kinetic_energy", ("sample",), (5,)) == (1,)
+    assert chunk_shape("completed", ("sample",), (5,)) == (1,)
+    assert chunk_shape("speed", ("model", "grid"), (3, 4)) == (3, 4)   # no sample dim
