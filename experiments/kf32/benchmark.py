@@ -4,7 +4,8 @@
 
 Stages (each skips what it finished; training resumes; Ctrl-C keeps finished work): data ·
 train (rolling: scored on validation at the learning-curve steps) · forecast · solvers
-(jax-cfd ladder, persistence) · evaluate · rollouts (1 000 frames) · report (report.py).
+(jax-cfd ladder, persistence, climatologies) · evaluate · rollouts (1 000 frames) ·
+report (report.py: `rollflow report`'s page from the score stores).
 """
 
 from __future__ import annotations
@@ -32,9 +33,7 @@ STAGES = ("data", "train", "forecast", "solvers", "evaluate", "rollouts", "repor
 _say = announcer("benchmark")
 
 
-class Paths:
-    """Where every artifact lives (under --out, default runs/kf32; data under data/kf32)."""
-
+class Paths:   # where every artifact lives (--out, default runs/kf32; data under data/kf32)
     def __init__(self, out: Path, data: Path) -> None:
         self.out, self.data, self.forecasts, self.scores = out, data, out / "forecasts", out / "scores"
 
@@ -98,18 +97,19 @@ def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
 
 
 def stage_solvers(plan: dict, paths: Paths) -> None:
+    fc = plan["forecast"]
     reference_forecast_stores(paths.store("test"), paths.forecasts, solver_sizes=plan["solvers"],
-                              init_index=plan["forecast"]["init_index"],
-                              num_frames=plan["forecast"]["frames"], say=_say)
+                              init_index=fc["init_index"], num_frames=fc["frames"], say=_say,
+                              climate_path=paths.store("train"), num_members=fc["members"],
+                              seed=fc["seed"])
 
 
 def stage_evaluate(plan: dict, paths: Paths) -> None:
     paths.scores.mkdir(parents=True, exist_ok=True)
-    for name in list(plan["models"]) + ["persistence"] + [f"solver_{s}" for s in plan["solvers"]]:
-        out, source = paths.scores / f"{name}.nc", paths.forecasts / f"{name}.zarr"
-        if source.exists() and not out.exists():
+    for source in sorted(paths.forecasts.glob("*.zarr")):
+        if not (out := paths.scores / f"{source.stem}.nc").exists():
             save_dataset(score_forecast_store(source, paths.store("test"), growth=True), out)
-            _say(f"evaluate: scored {name}")
+            _say(f"evaluate: scored {source.stem}")
 
 
 def stage_rollouts(plan: dict, paths: Paths, models: list[str]) -> None:

@@ -2,10 +2,13 @@
 
     .venv/bin/python experiments/kf32/report.py [--out runs/kf32]
 
-Reads runs/kf32/scores/*.nc, learning_curve_rolling.json and ablations/summary.json;
-writes docs/figures/kf32/*.png and the block between the kf32-benchmark markers of
-docs/results.md (sections whose inputs are missing say "pending"). Tables and figures are
-rollflow.analysis.tables / .readings / .figures; this file chooses and orders them.
+Reads runs/kf32/scores/*.nc, learning_curve_rolling.json and ablations/summary.json and
+writes the block between the kf32-benchmark markers of docs/results.md. The test-set part
+is the page `rollflow report` makes from the score stores alone (headline readings with the
+cost of all members, no-skill references, paired comparisons, scorecard against the rolling
+model, lead-time panels, Pareto: rollflow.analysis.report), written to
+docs/figures/kf32/report/ and embedded; ablations, learning curve, divergence and rollouts
+come from their own files. Sections whose inputs are missing say "pending".
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 
 from rollflow.analysis.tables import (ablation_table, divergence_table, learning_curve_table,
-                                      paired_table, replace_block, rollout_table, skill_table)
+                                      replace_block, rollout_table)
 from rollflow.provenance import git_commit, machine_description
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +28,7 @@ ROOT = HERE.parents[1]
 DOC = ROOT / "docs" / "results.md"
 FIGURES = ROOT / "docs" / "figures" / "kf32"
 START, END = "<!-- kf32-benchmark:start -->", "<!-- kf32-benchmark:end -->"
+PAIRS = [("rolling", "standard"), ("rolling", "deterministic"), ("rolling", "solver_64")]
 LABELS = {"rolling": "rolling diffusion", "standard": "standard diffusion",
           "deterministic": "deterministic (MSE)", "persistence": "persistence"}
 
@@ -35,24 +39,27 @@ def _label(name: str) -> str:
     return LABELS.get(name, name)
 
 
-def _load_scores(out: Path, names: list[str]) -> dict:
+def _load_scores(out: Path) -> dict:
+    """Every test-set score store (runs/kf32/scores/<forecaster>.nc; rollouts apart)."""
     import xarray as xr
 
-    paths = {name: out / "scores" / f"{name}.nc" for name in names}
-    return {name: xr.load_dataset(p) for name, p in paths.items() if p.exists()}
+    return {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))
+            if not p.stem.startswith("rollout_")}
 
 
-def figures(scores: dict) -> list[str]:
-    """Overlays and the Pareto plot (each model a curve over its members, solvers the line)."""
-    from rollflow.analysis.figures import comparison_figures
-    from rollflow.analysis.readings import ensemble_readings, pareto_points, solver_readings
+def test_section(scores: dict) -> list[str]:
+    """`rollflow report`'s page of the test-set scores, embedded."""
+    from rollflow.analysis.report import embedded, report_page
 
-    models = [n for n in scores if not n.startswith("solver_") and n != "persistence"]
-    readings = [r for n in models for r in ensemble_readings(scores, n, _label(n))]
-    solvers = solver_readings(scores, {n: _label(n) for n in scores if n.startswith("solver_")})
-    paths = comparison_figures(scores, {n: _label(n) for n in scores}, FIGURES,
-                               pareto=pareto_points(readings, solvers))
-    return [f"![{p.stem}](figures/kf32/{p.name})" for p in paths]
+    if not any(n in scores for n in ("rolling", "standard", "deterministic")):
+        return ["Test-set scores: pending (benchmark.py stages forecast … evaluate)."]
+    pairs = [p for p in PAIRS if all(n in scores for n in p)]
+    page = report_page(scores, FIGURES / "report", pairs=pairs, title="KF32 test set",
+                       baseline="rolling" if "rolling" in scores else None)[0]
+    return ["Page: [figures/kf32/report/report.md](figures/kf32/report/report.md) (the same "
+            "as `rollflow report runs/kf32/scores/*.nc --out docs/figures/kf32/report`, whose "
+            "default pairs are every model against the first).",
+            *embedded(page.read_text(), "figures/kf32/report/", depth=2)]
 
 
 def ablation_section(out: Path) -> list[str]:
@@ -95,20 +102,8 @@ def divergence_section(scores: dict) -> list[str]:
                     "trajectories)."]
 
 
-def comparison_section(scores: dict, pairs=(("rolling", "standard"),
-                                            ("rolling", "deterministic"))) -> list[str]:
-    lines = paired_table({_label(n): s for n, s in scores.items()},
-                         [(_label(a), _label(b)) for a, b in pairs])
-    if not lines:
-        return ["Model comparisons: pending (both models' test scores are needed)."]
-    return lines + ["", "Paired percentile bootstrap (1 000 resamples, seed 0): each resample "
-                        "draws the same test trajectories for both models, so the interval "
-                        "is that of the difference, not of either model."]
-
-
 def render(out: Path, plan: dict) -> str:
-    names = list(plan["models"]) + ["persistence"] + [f"solver_{s}" for s in plan["solvers"]]
-    scores = _load_scores(out, names)
+    scores = _load_scores(out)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [START, "", "## The KF32 benchmark", "",
              f"Generated by `.venv/bin/python experiments/kf32/report.py` at commit "
@@ -119,13 +114,8 @@ def render(out: Path, plan: dict) -> str:
     lines += ablation_section(out)
     lines += ["", "### Learning curve of the rolling model (validation store)", ""]
     lines += curve_section(out)
-    lines += ["", "### Test set: every model and the solver ladder (seed 1000)", ""]
-    if scores:
-        lines += skill_table({_label(n): s for n, s in scores.items()}) + [""] + figures(scores)
-    else:
-        lines.append("Test-set scores: pending (benchmark.py stages forecast … evaluate).")
-    lines += ["", "### Model against model on the same test states", ""]
-    lines += comparison_section(scores)
+    lines += ["", "### Test set: models, solver ladder, no-skill references (seed 1000)", ""]
+    lines += test_section(scores)
     lines += ["", "### Ensemble divergence against the Lyapunov exponent", ""]
     lines += divergence_section(scores)
     lines += ["", "### Long rollouts", ""] + rollout_section(out, list(plan["models"]))

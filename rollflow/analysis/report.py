@@ -4,7 +4,8 @@ From `headline_skill` Datasets of the same states (name → Dataset, as `rollflo
 --out` writes them) it writes, into one directory: `report.md` with the headline table —
 each forecaster's single-member and ensemble-mean readings with the cost of all the members
 each averages, the margin over the solvers' line when ≥ 2 solvers are scored — the "no
-skill" references, and the scorecard against a baseline; `lead_time.png` (ρ, RMSE, CRPS,
+skill" references, the paired comparisons (ΔT_c of two ensemble means on the same states,
+bootstrap by trajectory) and the scorecard against a baseline; `lead_time.png` (ρ, RMSE, CRPS,
 spread–skill with the references); `scorecard.png`; and `pareto.png` (skill against honest
 cost). Each forecaster's role comes from its attrs: `forecast_mode` "solver" (labelled
 "<solver> <grid>²"), "persistence" or a climatology (references), anything else a model.
@@ -23,11 +24,11 @@ from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_point
                                         readings_table, solver_readings)
 from rollflow.analysis.scorecard import (SCORECARD_METRICS, plot_lead_panels, plot_scorecard,
                                          scorecard)
-from rollflow.analysis.tables import reference_table
+from rollflow.analysis.tables import paired_table, reference_table
 from rollflow.conventions import LEAD_TIME
 from rollflow.errors import DataError
 
-__all__ = ["role_of", "label_of", "evaluation_grid", "report_page"]
+__all__ = ["role_of", "label_of", "evaluation_grid", "report_page", "embedded"]
 
 SOLVER_NAMES = {"jaxcfd": "jax-cfd", "exponax": "exponax"}
 
@@ -63,12 +64,23 @@ def _default_leads(scores: Mapping[str, xr.Dataset]) -> list[float]:
     return leads or [start]
 
 
+def _checked_pairs(scores: Mapping[str, xr.Dataset], pairs, default) -> list[tuple[str, str]]:
+    for pair in pairs or ():
+        if missing := [n for n in pair if n not in scores]:
+            raise DataError(f"pair {pair[0]!r} − {pair[1]!r}: {', '.join(map(repr, missing))} "
+                            f"is not among the scores ({', '.join(scores)})")
+    return list(pairs) if pairs is not None else default
+
+
 def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                 baseline: str | None = None, leads: Sequence[float] | None = None,
+                pairs: Sequence[tuple[str, str]] | None = None,
                 title: str = "Forecast report") -> list[Path]:
     """Write report.md and its figures for `scores` into `directory` (see the module
-    docstring); `baseline` (default: the first model) anchors the scorecard. Returns the
-    paths written. DataError for no scores or scores of different evaluation grids."""
+    docstring); `baseline` (default: the first model) anchors the scorecard; `pairs` (first,
+    second) are compared on the same states (default: every other model against the
+    baseline). Returns the paths written. DataError for no scores, scores of different
+    evaluation grids, or a pair naming a forecaster that is not scored."""
     if not scores:
         raise DataError("no scores to report")
     grids = {name: evaluation_grid(s) for name, s in scores.items()}
@@ -87,6 +99,7 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
     readings = [r for n in models for r in ensemble_readings(scores, n, labels[n])]
     line = line_of(solvers)
     card = scorecard(scores, baseline, leads)
+    pairs = _checked_pairs(scores, pairs, [(m, baseline) for m in models if m != baseline])
     lines = [f"# {title}", "", f"Evaluation grid {abs(next(iter(grids.values())))}²; "
              f"{len(scores)} scored forecasts of the same states. Costs are seconds per "
              "simulated t.u. per trajectory for **all** the members a reading averages.", "",
@@ -94,6 +107,11 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
     references = {labels[n]: scores[n] for n in scores if roles[n] == "reference"}
     if references:
         lines += ["## No-skill references", "", *reference_table(references), ""]
+    if compared := paired_table({labels[n]: s for n, s in scores.items()},
+                                [(labels[a], labels[b]) for a, b in pairs]):
+        lines += ["## Paired comparisons on the same states", "", *compared, "",
+                  "ΔT (first − second) of the ensemble means; 95 % paired bootstrap (1 000 "
+                  "resamples, seed 0) that draws the same trajectories for both.", ""]
     lines += [f"## Scorecard against {labels[baseline]}", "",
               "100 (m − b)/b at each lead (t.u.); negative is better than the baseline.", "",
               "| forecaster | metric | " + " | ".join(f"{v:g}" for v in leads) + " |",
@@ -113,3 +131,21 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
     page = directory / "report.md"
     page.write_text("\n".join(lines))
     return [page, *paths]
+
+
+def embedded(page: str, link_prefix: str, depth: int = 1) -> list[str]:
+    """The lines of a report page for inclusion in another markdown document: its title
+    dropped, every heading `depth` levels deeper, relative figure links prefixed by
+    `link_prefix` (the page's folder as seen from the document)."""
+    lines = page.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    out = []
+    for line in lines:
+        if line.startswith("#"):
+            line = "#" * depth + line
+        elif line.startswith("![") and "](" in line and "://" not in line:
+            head, link = line.split("](", 1)
+            line = f"{head}]({link_prefix}{link}"
+        out.append(line)
+    return out

@@ -3,7 +3,7 @@
 Thin: opens each score store (as `rollflow evaluate --out` writes them; named by its file
 stem), and `rollflow.analysis.report.report_page` writes report.md — the headline table of
 single-member and ensemble readings, each with the cost of all its members, the no-skill
-references and a scorecard against a baseline — with lead_time.png, scorecard.png and
+references, paired comparisons on the same states and a scorecard against a baseline — with lead_time.png, scorecard.png and
 pareto.png. Scores of different evaluation grids are refused in one line.
 """
 
@@ -28,6 +28,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--leads", type=float, nargs="+", metavar="T",
                         help="scorecard lead times in t.u. (default: 0.2, 0.5, 1, 2, … within "
                              "every forecast's leads)")
+    parser.add_argument("--pair", nargs=2, action="append", metavar=("A", "B"),
+                        help="compare A − B on the same states (ΔT with a paired bootstrap "
+                             "interval); repeatable (default: every model against the "
+                             "baseline)")
     parser.add_argument("--title", default="Forecast report")
     parser.set_defaults(run=run)
 
@@ -48,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
                                 "(no mean_correlation)")
             scores[path.stem] = ds.load()
     for written in report_page(scores, args.out, baseline=args.baseline, leads=args.leads,
+                               pairs=[tuple(p) for p in args.pair] if args.pair else None,
                                title=args.title):
         print(f"wrote {written}")
     return 0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rollflow.analysis.report import report_page
+from rollflow.analysis.report import embedded, report_page
 from rollflow.analysis.scorecard import scorecard
 from rollflow.analysis.skill import headline_skill
 from rollflow.errors import DataError
@@ -68,6 +68,21 @@ def test_the_report_page_has_every_part(scores, tmp_path):
     assert "| a | 4 | 4.24 | 0.08 |" in page        # 4 members cost 4 × 0.02 s per t.u.
     assert "| b | fair CRPS | +100.0 %" in page
     assert "## No-skill references" in page and "| persistence | 1 |" in page
+    assert "| b − a |" in page                      # the default pair: b against the baseline
+
+
+def test_paired_comparisons_are_those_of_the_tables(scores, tmp_path):
+    """The page's paired rows are rollflow.analysis.tables.paired_table's, for the pairs
+    asked (a solver among them, labelled as in the headline); an unknown name is refused."""
+    from rollflow.analysis.tables import paired_table
+
+    report_page(scores, tmp_path / "r", baseline="a", pairs=[("a", "solver_64")])
+    page = (tmp_path / "r" / "report.md").read_text()
+    expected = paired_table({"a": scores["a"], "jax-cfd 64²": scores["solver_64"]},
+                            [("a", "jax-cfd 64²")])
+    assert expected[2] in page and "| b − a |" not in page
+    with pytest.raises(DataError, match="'absent' is not among the scores"):
+        report_page(scores, tmp_path / "x", pairs=[("a", "absent")])
 
 
 def test_scores_of_other_grids_or_none_are_refused(scores, tmp_path):
@@ -77,3 +92,10 @@ def test_scores_of_other_grids_or_none_are_refused(scores, tmp_path):
         report_page(other, tmp_path / "x")
     with pytest.raises(DataError, match="no scores"):
         report_page({}, tmp_path / "y")
+
+
+def test_an_embedded_page_keeps_every_line_and_moves_its_links():
+    page = "# Title\n\n## Headline\n\n| a | 1 |\n\n![pareto](pareto.png)\n"
+    lines = embedded(page, "figures/kf32/report/", depth=2)
+    assert lines == ["", "#### Headline", "", "| a | 1 |", "",
+                     "![pareto](figures/kf32/report/pareto.png)"]

@@ -42,6 +42,7 @@ def test_report_writes_the_page_and_its_figures(tmp_path, capsys):
     page = (tmp_path / "page" / "report.md").read_text()
     assert "| model | 3 |" in page and "| persistence | 1 |" in page
     assert "## Scorecard against model" in page
+    assert "| persistence − model |" not in page       # persistence is a reference, not paired
     for name in ("lead_time", "scorecard", "pareto"):
         assert (tmp_path / "page" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -51,7 +52,8 @@ def test_report_bad_input_is_one_line(tmp_path, capsys):
     capsys.readouterr()                                    # evaluate's progress bars
     cases = [([], "no scores to report"),
              ([str(tmp_path / "truth.zarr")], "is not a score store"),
-             ([str(tmp_path / "model.nc"), "--baseline", "absent"], "baseline 'absent'")]
+             ([str(tmp_path / "model.nc"), "--baseline", "absent"], "baseline 'absent'"),
+             ([str(tmp_path / "model.nc"), "--pair", "model", "other"], "'other' is not")]
     for extra, message in cases:
         code = main(["report", *extra, "--out", str(tmp_path / "x")])
         err = capsys.readouterr().err
