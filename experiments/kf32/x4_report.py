@@ -14,10 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from rollflow.analysis import plot_pareto, save_figure
-from rollflow.analysis.readings import (ensemble_readings, line_of, pareto_points,
-                                        readings_table, solver_readings, verdicts_table)
-from rollflow.analysis.tables import ema_table, paired_table, reference_table, replace_block
+from rollflow.analysis.readings import line_of, solver_readings, verdicts_table
+from rollflow.analysis.tables import ema_table, replace_block
 from rollflow.provenance import git_commit, machine_description
 
 HERE = Path(__file__).resolve().parent
@@ -33,10 +31,10 @@ FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
             "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
             "kf32-rolling-k1": "kf32-rolling-k1 (shipped K = 1 student)",
-            "kf32-standard": "kf32-standard (today's)"}
+            "kf32-standard": "kf32-standard (today's)",
+            "persistence": "persistence", "climatology": "climatology (time-mean field)",
+            "climatology_prob": "probabilistic climatology (8 random climate frames)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
-REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
-              "climatology_prob": "probabilistic climatology (8 random climate frames)"}
 PAIRS = [(f"{run}{tag}", "solver_64") for run in STUDENTS for tag in ("", "_bf16")] + [
     ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"),
     ("student_k1", "kf32-rolling"), ("student_k1", "teacher"), ("student_k2", "teacher"),
@@ -101,25 +99,22 @@ def choice_rows(out: Path) -> list[str]:
 
 
 def test_section(scores: dict) -> list[str]:
-    readings = [r for name, label in FAMILIES.items()
-                for r in ensemble_readings(scores, name, label)]
-    solvers = solver_readings(scores, SOLVERS)
-    line = line_of(solvers)
-    if line is None:
+    """`rollflow report`'s page of the test-set score stores (readings at every M with the
+    cost of all members, references, paired comparisons, scorecard, panels, Pareto)."""
+    from rollflow.analysis.report import embedded, report_page
+
+    if line_of(solver_readings(scores, SOLVERS)) is None:
         return ["Test-set scores: pending (x4.py stages forecast, evaluate)."]
-    labels = {**FAMILIES, **SOLVERS}
-    named = {labels.get(n, n): s for n, s in scores.items()}
-    persistence = solver_readings(scores, {"persistence": "persistence"})
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    path = save_figure(plot_pareto(pareto_points(readings, solvers, persistence)),
-                       FIGURES / "pareto.png")
-    return (["### Test set: 16 trajectories × 3 initial states (seed 1000), cluster "
-             "bootstrap by trajectory", ""]
-            + readings_table(readings + solvers, line) + [""]
-            + reference_table({label: scores[n] for n, label in REFERENCES.items()
-                               if n in scores}) + [""]
-            + paired_table(named, [(labels[a], labels[b]) for a, b in PAIRS])
-            + ["", f"![pareto](figures/kf32x4/{path.name})"])
+    page = report_page(scores, FIGURES / "report", labels=FAMILIES,
+                       pairs=[p for p in PAIRS if all(n in scores for n in p)],
+                       baseline="kf32-rolling-k1" if "kf32-rolling-k1" in scores else None,
+                       title="KF32 test set")[0]
+    return ["### Test set: 16 trajectories × 3 initial states (seed 1000), cluster "
+            "bootstrap by trajectory", "",
+            "Page: [figures/kf32x4/report/report.md](figures/kf32x4/report/report.md) (the "
+            "same as `rollflow report runs/kf32x4/scores/*.nc --out docs/figures/kf32x4/report`"
+            " but for its labels and pairs).", *embedded(page.read_text(),
+                                                         "figures/kf32x4/report/", depth=2)]
 
 
 def section(out: Path) -> list[str]:

@@ -121,19 +121,5 @@ def run_stage(stage: str, plan: dict, out: Path, store: Path) -> None:
         import subprocess
 
         subprocess.run([sys.executable, str(HERE / "x4_report.py"), "--out", str(out)],
-                       check=True)
-        scores_page(out / "scores", HERE.parents[1] / "docs/figures/kf32x4/report")
+                       check=True)     # with `rollflow report`'s page of the test scores
 
-
-def scores_page(scores: Path, target: Path) -> None:
-    """The page `rollflow report` makes from the score stores alone (issue 16): headline
-    table, references, scorecard against today's shipped model, lead-time panels, Pareto."""
-    import xarray as xr
-
-    from rollflow.analysis.report import report_page
-
-    chosen = {p.stem: xr.load_dataset(p) for p in sorted(scores.glob("*.nc"))
-              if not p.stem.endswith(("_m2", "_m4"))}
-    for path in report_page(chosen, target, title="KF32 test set (issue 14 models)",
-                            baseline="kf32-rolling" if "kf32-rolling" in chosen else None):
-        say(f"report: wrote {path}")

@@ -9,10 +9,13 @@ bootstrap by trajectory) and the scorecard against a baseline; `lead_time.png` (
 spread–skill with the references); `scorecard.png`; and `pareto.png` (skill against honest
 cost). Each forecaster's role comes from its attrs: `forecast_mode` "solver" (labelled
 "<solver> <grid>²"), "persistence" or a climatology (references), anything else a model.
+Stores named `<name>_m<M>` beside `<name>` are its M-member subsets (or, M = 1, its
+one-member run): readings of that model at M members, not forecasters of their own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from rollflow.analysis.tables import paired_table, reference_table
 from rollflow.conventions import LEAD_TIME
 from rollflow.errors import DataError
 
-__all__ = ["role_of", "label_of", "evaluation_grid", "report_page", "embedded"]
+__all__ = ["role_of", "label_of", "evaluation_grid", "subset_of", "report_page", "embedded"]
 
 SOLVER_NAMES = {"jaxcfd": "jax-cfd", "exponax": "exponax"}
 
@@ -47,6 +50,13 @@ def label_of(name: str, skill: xr.Dataset) -> str:
         return name
     backend = str(skill.attrs.get("forecast_solver_backend", "jaxcfd"))
     return f"{SOLVER_NAMES.get(backend, backend)} {int(skill.attrs['forecast_simulation_size'])}²"
+
+
+def subset_of(name: str, names) -> str | None:
+    """The forecaster whose M-member subset `name` (`<forecaster>_m<M>`) is, when that
+    forecaster is among `names`; else None."""
+    match = re.fullmatch(r"(.+)_m(\d+)", name)
+    return match.group(1) if match and match.group(1) in names else None
 
 
 def evaluation_grid(skill: xr.Dataset) -> int:
@@ -75,12 +85,14 @@ def _checked_pairs(scores: Mapping[str, xr.Dataset], pairs, default) -> list[tup
 def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                 baseline: str | None = None, leads: Sequence[float] | None = None,
                 pairs: Sequence[tuple[str, str]] | None = None,
+                labels: Mapping[str, str] | None = None,
                 title: str = "Forecast report") -> list[Path]:
     """Write report.md and its figures for `scores` into `directory` (see the module
     docstring); `baseline` (default: the first model) anchors the scorecard; `pairs` (first,
     second) are compared on the same states (default: every other model against the
-    baseline). Returns the paths written. DataError for no scores, scores of different
-    evaluation grids, or a pair naming a forecaster that is not scored."""
+    baseline); `labels` (name → text) replace names in tables and legends. Returns the paths
+    written. DataError for no scores, scores of different evaluation grids, or a pair
+    naming a forecaster that is not scored."""
     if not scores:
         raise DataError("no scores to report")
     grids = {name: evaluation_grid(s) for name, s in scores.items()}
@@ -90,24 +102,28 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                                     for n, g in grids.items()) + "); report one grid at a time")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    roles = {n: role_of(s) for n, s in scores.items()}
-    labels = {n: label_of(n, s) for n, s in scores.items()}
-    models = [n for n in scores if roles[n] == "model"]
-    baseline = baseline or (models[0] if models else next(iter(scores)))
-    leads = list(leads) if leads else _default_leads(scores)
-    solvers = solver_readings(scores, {n: labels[n] for n in scores if roles[n] == "solver"})
+    shown = {n: s for n, s in scores.items() if subset_of(n, scores) is None}
+    roles = {n: role_of(s) for n, s in shown.items()}
+    labels = {n: label_of(n, s) for n, s in shown.items()} | {
+        n: text for n, text in (labels or {}).items() if n in shown}
+    models = [n for n in shown if roles[n] == "model"]
+    baseline = baseline or (models[0] if models else next(iter(shown)))
+    leads = list(leads) if leads else _default_leads(shown)
+    solvers = solver_readings(scores, {n: labels[n] for n in shown if roles[n] == "solver"})
     readings = [r for n in models for r in ensemble_readings(scores, n, labels[n])]
+    persistence = solver_readings(shown, {n: labels[n] for n in shown if str(
+        shown[n].attrs.get("forecast_mode")) == "persistence"})
     line = line_of(solvers)
-    card = scorecard(scores, baseline, leads)
-    pairs = _checked_pairs(scores, pairs, [(m, baseline) for m in models if m != baseline])
+    card = scorecard(shown, baseline, leads)
+    pairs = _checked_pairs(shown, pairs, [(m, baseline) for m in models if m != baseline])
     lines = [f"# {title}", "", f"Evaluation grid {abs(next(iter(grids.values())))}²; "
-             f"{len(scores)} scored forecasts of the same states. Costs are seconds per "
+             f"{len(shown)} scored forecasts of the same states. Costs are seconds per "
              "simulated t.u. per trajectory for **all** the members a reading averages.", "",
              "## Headline", "", *readings_table(readings + solvers, line), ""]
-    references = {labels[n]: scores[n] for n in scores if roles[n] == "reference"}
+    references = {labels[n]: shown[n] for n in shown if roles[n] == "reference"}
     if references:
         lines += ["## No-skill references", "", *reference_table(references), ""]
-    if compared := paired_table({labels[n]: s for n, s in scores.items()},
+    if compared := paired_table({labels[n]: s for n, s in shown.items()},
                                 [(labels[a], labels[b]) for a, b in pairs]):
         lines += ["## Paired comparisons on the same states", "", *compared, "",
                   "ΔT (first − second) of the ensemble means; 95 % paired bootstrap (1 000 "
@@ -124,9 +140,9 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                                       for v in cells) + " |")
     lines += ["", "![lead time](lead_time.png)", "![scorecard](scorecard.png)",
               "![skill against honest cost](pareto.png)", ""]
-    paths = [save_figure(plot_lead_panels(scores, roles, labels), directory / "lead_time.png"),
+    paths = [save_figure(plot_lead_panels(shown, roles, labels), directory / "lead_time.png"),
              save_figure(plot_scorecard(card, labels), directory / "scorecard.png"),
-             save_figure(plot_pareto(pareto_points(readings, solvers)),
+             save_figure(plot_pareto(pareto_points(readings, solvers, persistence)),
                          directory / "pareto.png")]
     page = directory / "report.md"
     page.write_text("\n".join(lines))

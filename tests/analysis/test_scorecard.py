@@ -99,3 +99,15 @@ def test_an_embedded_page_keeps_every_line_and_moves_its_links():
     lines = embedded(page, "figures/kf32/report/", depth=2)
     assert lines == ["", "#### Headline", "", "| a | 1 |", "",
                      "![pareto](figures/kf32/report/pareto.png)"]
+
+
+def test_subset_stores_are_readings_of_their_model(scores, tmp_path):
+    """`a_m2` beside `a` is a's 2-member subset: a row "a | 2" in the headline at 2 × a's
+    per-member cost, no forecaster of its own (no scorecard row, no default pair); labels
+    replace names."""
+    subset = dict(scores)
+    subset["a_m2"] = scores["a"].assign_attrs(forecast_num_members=2)
+    report_page(subset, tmp_path / "r", baseline="a", labels={"a": "model A"})
+    page = (tmp_path / "r" / "report.md").read_text()
+    assert "| model A | 2 | 2.12 | 0.04 |" in page
+    assert "a_m2" not in page and "| b − model A |" in page
