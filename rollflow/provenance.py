@@ -11,7 +11,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-__all__ = ["git_commit", "machine_description"]
+__all__ = ["git_commit", "machine_description", "file_at_commit"]
 
 
 def git_commit(root: str | Path | None = None) -> str:
@@ -40,3 +40,25 @@ def machine_description() -> str:
     Linux x86_64, Python 3.12.3")."""
     return (f"{_cpu_model()}, {os.cpu_count()} CPU cores, {platform.system()} "
             f"{platform.machine()}, Python {platform.python_version()}")
+
+
+def file_at_commit(commit: str, path: str, target: str | Path,
+                   root: str | Path | None = None) -> Path:
+    """Write the file `path` as it was at `commit` of the repository at `root` to `target`
+    (through a temporary file, so `target` is whole or absent), e.g. weights that shipped
+    under a name a later model took. FileNotFoundError in one line when git has no such
+    file (or no such commit, or there is no git)."""
+    target = Path(target)
+    try:
+        blob = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=root,
+                              capture_output=True, check=False)
+    except OSError:
+        blob = None
+    if blob is None or blob.returncode != 0:
+        raise FileNotFoundError(f"git has no {path} at commit {commit} (a full clone of the "
+                                "repository is needed)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(blob.stdout)
+    partial.replace(target)
+    return target

@@ -5,7 +5,8 @@
 Stages (each skips what it finished; training resumes; Ctrl-C keeps finished work): data ·
 train (rolling: scored on validation at the learning-curve steps) · forecast · solvers
 (jax-cfd ladder, persistence, climatologies) · evaluate · rollouts (1 000 frames) ·
-report (report.py: `rollflow report`'s page from the score stores).
+report (report.py: `rollflow report`'s page from the score stores). Models of plan
+[released] are not trained: the weights they shipped at a commit stand in (benchmark_test.py).
 """
 
 from __future__ import annotations
@@ -15,17 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmark_test import stage_evaluate, stage_forecast, stage_rollouts, stage_solvers
 from rollflow.analysis.skill import skill_record
-from rollflow.baselines import reference_forecast_stores
 from rollflow.configio import load_toml
-from rollflow.conventions import SAMPLE, VORTICITY
-from rollflow.forecast import (forecast_with_progress, rollout_statistics, score_forecast_store,
-                               scored_forecast, settings_from_plan)
+from rollflow.forecast import scored_forecast, settings_from_plan
 from rollflow.generate import generate_store, load_simulation_config
 from rollflow.stages import announcer, run_stages
-from rollflow.store import open_trajectories, save_dataset
-from rollflow.training import (latest_progress, learning_curve, load_train_config,
-                               load_trained, train_until)
+from rollflow.store import open_trajectories
+from rollflow.training import learning_curve, load_train_config, load_trained, train_until
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -33,7 +31,9 @@ STAGES = ("data", "train", "forecast", "solvers", "evaluate", "rollouts", "repor
 _say = announcer("benchmark")
 
 
-class Paths:   # where every artifact lives (--out, default runs/kf32; data under data/kf32)
+class Paths:
+    """Where every artifact lives (under --out, default runs/kf32; data under data/kf32)."""
+
     def __init__(self, out: Path, data: Path) -> None:
         self.out, self.data, self.forecasts, self.scores = out, data, out / "forecasts", out / "scores"
 
@@ -59,17 +59,8 @@ def _validation_skill(run_dir: Path, paths: Paths, plan: dict) -> dict:
     return {"step": model.step, "T_mean": skill_record(skill)["T_mean"]}
 
 
-def _finished(name: str, paths: Paths) -> bool:
-    """Whether the model's run reached total_steps (forecasts use the final weights only)."""
-    total = load_train_config(HERE / f"{name}.toml").optim.total_steps
-    step = latest_progress(paths.run(name))[0]
-    if step < total:
-        _say(f"{name}: training at step {step} of {total}; skipped until it is finished")
-    return step >= total
-
-
 def stage_train(plan: dict, paths: Paths, models: list[str]) -> None:
-    for name in models:
+    for name in (m for m in models if m not in plan.get("released", {})):
         config = load_train_config(HERE / f"{name}.toml")
         total = config.optim.total_steps
         points = [s for s in plan.get("learning_curve", {}).get("steps", []) if s < total]
@@ -82,49 +73,6 @@ def stage_train(plan: dict, paths: Paths, models: list[str]) -> None:
                                               f"{e['T_mean']['0.8']:.2f} t.u."))
         else:
             train_until(config, paths.store("train"), paths.run(name))
-
-
-def stage_forecast(plan: dict, paths: Paths, models: list[str]) -> None:
-    fc, truth = plan["forecast"], open_trajectories(paths.store("test"))
-    for name in (n for n in models if _finished(n, paths)):
-        model = load_trained(paths.run(name))
-        settings = settings_from_plan(fc, **({"num_members": 1} if model.config.diffusion.mode
-                                             == "deterministic" else {}))
-        forecast_with_progress(model, truth[VORTICITY], settings, paths.forecasts / f"{name}.zarr",
-                               desc=f"forecast {name}", attrs=truth.attrs,
-                               extra_attrs={"forecast_checkpoint_step": model.step,
-                                            "forecast_run_dir": str(paths.run(name))})
-
-
-def stage_solvers(plan: dict, paths: Paths) -> None:
-    fc = plan["forecast"]
-    reference_forecast_stores(paths.store("test"), paths.forecasts, solver_sizes=plan["solvers"],
-                              init_index=fc["init_index"], num_frames=fc["frames"], say=_say,
-                              climate_path=paths.store("train"), num_members=fc["members"],
-                              seed=fc["seed"])
-
-
-def stage_evaluate(plan: dict, paths: Paths) -> None:
-    paths.scores.mkdir(parents=True, exist_ok=True)
-    for source in sorted(paths.forecasts.glob("*.zarr")):
-        if not (out := paths.scores / f"{source.stem}.nc").exists():
-            save_dataset(score_forecast_store(source, paths.store("test"), growth=True), out)
-            _say(f"evaluate: scored {source.stem}")
-
-
-def stage_rollouts(plan: dict, paths: Paths, models: list[str]) -> None:
-    ro, fc = plan["rollout"], plan["forecast"]
-    test = open_trajectories(paths.store("test")).isel({SAMPLE: slice(0, ro["samples"])})
-    climate = open_trajectories(paths.store("train"))[VORTICITY].isel(time=slice(None, None, 5))
-    for name in models:
-        out = paths.scores / f"rollout_{name}.nc"
-        if out.exists() or not _finished(name, paths):
-            continue
-        _say(f"rollouts: {name}, {ro['samples']} × {ro['frames']} frames")
-        settings = settings_from_plan(fc, num_frames=ro["frames"], num_members=ro["members"],
-                                      batch_size=ro["samples"])
-        save_dataset(rollout_statistics(load_trained(paths.run(name)), test, climate,
-                                        settings), out)
 
 
 def main(argv: list[str] | None = None) -> int:

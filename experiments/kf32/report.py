@@ -28,7 +28,8 @@ ROOT = HERE.parents[1]
 DOC = ROOT / "docs" / "results.md"
 FIGURES = ROOT / "docs" / "figures" / "kf32"
 START, END = "<!-- kf32-benchmark:start -->", "<!-- kf32-benchmark:end -->"
-PAIRS = [("rolling", "standard"), ("rolling", "deterministic"), ("rolling", "solver_64")]
+PAIRS = [("rolling", "standard"), ("rolling", "deterministic"), ("rolling", "solver_64"),
+         ("deterministic_sym", "deterministic"), ("rolling", "deterministic_sym")]
 LABELS = {"rolling": "rolling diffusion", "standard": "standard diffusion",
           "deterministic": "deterministic (MSE)", "persistence": "persistence"}
 
