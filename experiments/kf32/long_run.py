@@ -5,12 +5,12 @@
 
 Each model rolls out one member from each of `--states` validation states (frame 2 of
 data/kf32/validation.zarr) into --out/<model>.zarr (written and resumable 500 frames at a
-time), and
-`rollflow.analysis.climate.climate_statistics` reads it against every frame of
-data/kf32/train128.zarr: share stable, normalised spectral error (median over frames),
-Wasserstein-1 of the one-point ω PDF, shares of frames inside the climate's KE and
-enstrophy 1–99 % bands, integral time scale of KE (the climate's beside it). Prints a
-markdown table with the commit and machine; the numbers go into docs/results.md.
+time), and `rollflow.analysis.climate.climate_statistics` reads it against the summary of
+every frame of data/kf32/train128.zarr (`summarise_climate`, one pass for all models):
+share stable, normalised spectral error (median over frames), Wasserstein-1 of the
+one-point ω PDF, shares of frames inside the climate's KE and enstrophy 1–99 % bands,
+integral time scale of KE (the climate's beside it). Prints a markdown table with the
+commit and machine; the numbers go into docs/results.md.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ MODELS = ["kf32-rolling-k1", "kf32-rolling", "kf32-standard"]
 
 
 def main() -> None:
-    from rollflow.analysis.climate import climate_reference, climate_statistics
-    from rollflow.analysis.envelope import integral_time
-    from rollflow.analysis.fields import kinetic_energy
+    from rollflow.analysis.climate import climate_statistics, summarise_climate
     from rollflow.forecast import ForecastSettings, forecast_with_progress
     from rollflow.provenance import git_commit, machine_description
     from rollflow.store import open_trajectories, read_spec
@@ -43,6 +41,8 @@ def main() -> None:
     truth = open_trajectories(args.truth).isel(sample=slice(0, args.states))
     spec = read_spec(args.truth)
     climate = open_trajectories(args.climate).vorticity
+    summary = summarise_climate(climate, save_interval=read_spec(args.climate).save_interval,
+                                frames=args.frames)
     rows = []
     for name in args.models:
         model = load_trained(name)
@@ -53,7 +53,7 @@ def main() -> None:
                                desc=f"{name}: {args.frames} frames", attrs=truth.attrs)
         rollout = open_trajectories(path, validate=False).vorticity.load()
         stride = round(float(rollout.time[1] - rollout.time[0]) / spec.save_interval)
-        stats = climate_statistics(rollout, climate, save_interval=stride * spec.save_interval)
+        stats = climate_statistics(rollout, summary, save_interval=stride * spec.save_interval)
         rows.append(f"| {name} | {stats.sizes['sample']} × {rollout.sizes['time']} frames | "
                     f"{float(stats.stable.mean()):.2f} | "
                     f"{float(stats.spectral_error.median()):.3f} | "
@@ -61,9 +61,7 @@ def main() -> None:
                     f"{float(stats.kinetic_energy_share_in_band.mean()):.3f} | "
                     f"{float(stats.enstrophy_share_in_band.mean()):.3f} | "
                     f"{float(stats.integral_time.mean()):.2f} |")
-    floor = climate_reference(climate.load(), frames=args.frames)
-    tau = integral_time(kinetic_energy(climate).transpose("sample", "time").values,
-                        read_spec(args.climate).save_interval)
+    floor, tau = summary.floors, summary.integral_time
     rows.append(f"| truth (the climate's own frames / trajectories) | "
                 f"{climate.sizes['sample']} × {climate.sizes['time']} frames | – | "
                 f"{floor['climate_spectral_error_median']:.3f} | "

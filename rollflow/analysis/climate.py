@@ -14,6 +14,10 @@ training store) `climate_statistics` reads, for each rollout (sample × member):
 - `integral_time`: the integral time scale of the rollout's kinetic energy (t.u.;
   `envelope.integral_time`), beside the climate's own (attrs, when the climate has time).
 
+The climate is read once (`summarise_climate`: its KE range and bands, mean spectrum, ω
+quantiles, floors and integral time) and every rollout against that summary, so that
+several models cost one pass over the climate.
+
 What the truth itself scores (`climate_reference`, in the attrs as `climate_*`): the
 spectral error is per frame, so even truth frames score > 0 (E(k, t) scatters about its
 mean); the median over the climate's own frames is the floor a rollout is read against.
@@ -23,6 +27,8 @@ Pure numpy/xarray.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import xarray as xr
@@ -34,7 +40,7 @@ from rollflow.analysis.spectra import energy_spectrum
 from rollflow.conventions import MEMBER, SAMPLE, TIME, X, Y
 
 __all__ = ["wasserstein1", "normalised_spectral_error", "climate_statistics",
-           "climate_reference"]
+           "climate_reference", "ClimateSummary", "summarise_climate"]
 
 QUANTILES = 1000
 
@@ -100,42 +106,77 @@ def climate_reference(climate: xr.DataArray, spectrum_ref: xr.DataArray | None =
     return out
 
 
-def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray,
-                       save_interval: float) -> xr.Dataset:
-    """Long-run statistics (module docstring) of a (sample, member, time, x, y) rollout,
-    frames `save_interval` t.u. apart, against (…, x, y) climate frames; dims (sample,
-    member) and (sample, member, time) as named."""
-    require_dims(rollout, (SAMPLE, MEMBER, TIME, X, Y), "rollout")
+@dataclasses.dataclass(frozen=True)
+class ClimateSummary:
+    """What rollouts are read against, from one pass over the climate frames: the KE range
+    (1/t.u.² units of ω²·length²), the 1–99 % bands of KE and enstrophy, the climate-mean
+    energy spectrum (dim k), the ω quantiles of `QUANTILES` midpoint steps, the truth's
+    floors for rollouts of `frames` frames (`climate_reference`) and the climate's KE
+    integral time (t.u.; None without sample and time dims)."""
+
+    kinetic_energy_range: tuple[float, float]
+    bands: dict
+    spectrum: xr.DataArray
+    quantiles: np.ndarray
+    floors: dict
+    frames: int | None
+    integral_time: float | None
+
+
+def summarise_climate(climate: xr.DataArray, *, save_interval: float | None = None,
+                      frames: int | None = None) -> ClimateSummary:
+    """The `ClimateSummary` of (…, x, y) climate frames, `save_interval` t.u. apart (needed
+    for the integral time), floors for rollouts of `frames` frames."""
     require_dims(climate, (X, Y), "climate")
     climate = climate.load()
-    ke_ref = kinetic_energy(climate).values
-    z_ref = (0.5 * (climate.astype(np.float64) ** 2).mean((X, Y))).values
-    spectrum_ref = energy_spectrum(climate, average_dims=tuple(d for d in climate.dims
-                                                               if d not in (X, Y)))
+    ke = kinetic_energy(climate)
+    z = (0.5 * (climate.astype(np.float64) ** 2).mean((X, Y))).values
+    spectrum = energy_spectrum(climate, average_dims=tuple(d for d in climate.dims
+                                                           if d not in (X, Y)))
+    tau = None
+    if TIME in climate.dims and SAMPLE in climate.dims and save_interval is not None:
+        tau = integral_time(ke.transpose(SAMPLE, TIME).values, save_interval)
+    return ClimateSummary(
+        kinetic_energy_range=(float(ke.min()), float(ke.max())),
+        bands={"kinetic_energy": _band(ke.values), "enstrophy": _band(z)},
+        spectrum=spectrum, quantiles=_quantiles(climate.values),
+        floors=climate_reference(climate, spectrum, frames=frames), frames=frames,
+        integral_time=tau)
+
+
+def climate_statistics(rollout: xr.DataArray, climate: xr.DataArray | ClimateSummary,
+                       save_interval: float) -> xr.Dataset:
+    """Long-run statistics (module docstring) of a (sample, member, time, x, y) rollout,
+    frames `save_interval` t.u. apart, against (…, x, y) climate frames (read at the
+    rollout's interval) or their `ClimateSummary`; dims (sample, member) and (sample,
+    member, time) as named."""
+    require_dims(rollout, (SAMPLE, MEMBER, TIME, X, Y), "rollout")
+    if not isinstance(climate, ClimateSummary):
+        climate = summarise_climate(climate, save_interval=save_interval,
+                                    frames=rollout.sizes[TIME])
     finite = np.isfinite(rollout).all((TIME, X, Y))
     safe = rollout.where(finite, 0.0)
     ke = kinetic_energy(safe)
     z = 0.5 * (safe.astype(np.float64) ** 2).mean((X, Y))
-    inside = (ke >= ke_ref.min()) & (ke <= ke_ref.max())
+    low, high = climate.kinetic_energy_range
+    inside = (ke >= low) & (ke <= high)
     out = xr.Dataset({
         "stable": finite & inside.all(TIME),
         "kinetic_energy": ke, "enstrophy": z,
-        "spectral_error": normalised_spectral_error(energy_spectrum(safe), spectrum_ref,
+        "spectral_error": normalised_spectral_error(energy_spectrum(safe), climate.spectrum,
                                                     rollout.sizes[X] // 2 - 1)})
-    for name, values, ref in (("kinetic_energy", ke, ke_ref), ("enstrophy", z, z_ref)):
-        low, high = _band(ref)
+    for name, values in (("kinetic_energy", ke), ("enstrophy", z)):
+        low, high = climate.bands[name]
         out[f"{name}_share_in_band"] = ((values >= low) & (values <= high)).mean(TIME)
         out.attrs[f"climate_{name}_band"] = f"{low:.6g} … {high:.6g}"
     samples = rollout.transpose(SAMPLE, MEMBER, TIME, X, Y).values
-    reference = _quantiles(climate.values)
     out["pdf_distance"] = ((SAMPLE, MEMBER), np.array(
-        [[float(np.mean(np.abs(_quantiles(m) - reference))) for m in s] for s in samples]))
+        [[float(np.mean(np.abs(_quantiles(m) - climate.quantiles))) for m in s]
+         for s in samples]))
     out["integral_time"] = ((SAMPLE, MEMBER), np.array(
         [[integral_time(ke.sel({SAMPLE: s, MEMBER: m}).values[None], save_interval)
           for m in rollout[MEMBER].values] for s in rollout[SAMPLE].values]))
-    out.attrs.update(climate_reference(climate, spectrum_ref, frames=rollout.sizes[TIME]))
-    if TIME in climate.dims and SAMPLE in climate.dims:
-        series = kinetic_energy(climate).transpose(SAMPLE, TIME).values
-        out.attrs["climate_kinetic_energy_integral_time"] = integral_time(series,
-                                                                          save_interval)
+    out.attrs.update(climate.floors)
+    if climate.integral_time is not None:
+        out.attrs["climate_kinetic_energy_integral_time"] = climate.integral_time
     return out.assign_attrs(save_interval=save_interval)

@@ -78,3 +78,18 @@ def test_truth_frames_set_the_floor_of_the_per_frame_measures():
     floor = stats.attrs["climate_pdf_distance_median"]
     assert stats.attrs["climate_pdf_floor_trajectories"] == 2 and 0 < floor < 0.02
     assert float(stats.pdf_distance.isel(member=0).max()) < 3 * floor
+
+
+def test_a_summary_read_once_gives_the_same_statistics():
+    """Reading rollouts against `summarise_climate`'s summary is the same arithmetic as
+    against the frames (every variable and attr identical), and the summary's climate
+    integral time follows the climate's own frame interval, not the rollout's."""
+    from rollflow.analysis.climate import summarise_climate
+
+    climate = _frames(8, 200, seed=0)
+    rollout = _frames(2, 300, seed=1).expand_dims(member=1, axis=1)
+    direct = climate_statistics(rollout, climate, save_interval=0.2)
+    summary = summarise_climate(climate, save_interval=0.2, frames=300)
+    xr.testing.assert_identical(climate_statistics(rollout, summary, save_interval=0.2), direct)
+    slower = summarise_climate(climate, save_interval=0.4, frames=300)
+    assert slower.integral_time == pytest.approx(2 * summary.integral_time, rel=1e-12)
