@@ -45,8 +45,7 @@ def data(plan: dict, out: Path, store: Path) -> None:
                                       source_name=str(source)), segments)
 
 
-def skill_of(model, truth_path: Path, settings: dict, members: int | None = None,
-             symmetry_members: bool = False) -> dict:
+def skill_of(model, truth_path: Path, settings: dict, members=None, symmetry_members=False):
     """Validation (or test) T of a model: ensemble mean and single member, t.u."""
     chosen = settings_from_plan(settings, num_frames=frames_for_horizon(model, settings["frames"]),
                                 symmetry_members=symmetry_members,
@@ -105,26 +104,27 @@ def distill(plan: dict, out: Path, store: Path) -> None:
 
 
 def select(plan: dict, out: Path, store: Path) -> None:
-    """Symmetry members on or off, 8 members, on validation (ensemble-mean T0.8); and
-    today's shipped models on the same validation protocol (the learning curve's pair)."""
+    """Symmetry members off or on (8 members, validation T0.8 of the mean) for every trained
+    run and shipped model (<out>/sampling/<name>.json); shipped models' 4-member skill too."""
     path = out / "shipped_validation.json"
     if not path.exists():
         path.write_text(json.dumps({name: skill_of(load_trained(name), store / "validation.zarr",
                                                    plan["validation"])
                                     for name in plan["shipped"]}, indent=1))
-    for run in [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]:
-        path = out / run / "sampling_choice.json"
-        if path.exists() or not (out / run / "ema_choice.json").exists():
+    runs = [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]
+    for name in [r for r in runs if (out / r / "ema_choice.json").exists()] + plan["shipped"]:
+        if (path := out / "sampling" / f"{name}.json").exists():
             continue
-        model = load_trained(out / run, ema_decay=choose_ema(out / run, plan, store)["chosen"])
-        scores = {str(flag): skill_of(model, store / "validation.zarr", plan["validation"],
-                                      members=8, symmetry_members=flag)
-                  for flag in (False, True)}
+        model = (load_trained(out / name, ema_decay=choose_ema(out / name, plan, store)["chosen"])
+                 if name in runs else load_trained(name))
+        scores = {f: skill_of(model, store / "validation.zarr", plan["validation"], members=8,
+                              symmetry_members=f == "on") for f in ("off", "on")}
         best = max(scores, key=lambda f: scores[f]["T_mean"]["0.8"])
-        path.write_text(json.dumps({"symmetry_members": best == "True", "validation": scores},
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"symmetry_members": best == "on", "validation": scores},
                                    indent=1))
-        say(f"{run}: symmetry members {best} (T0.8 "
-            f"{scores['False']['T_mean']['0.8']:.2f} off, {scores['True']['T_mean']['0.8']:.2f} on)")
+        say(f"{name}: symmetry members {best} (T0.8 {scores['off']['T_mean']['0.8']:.2f} off, "
+            f"{scores['on']['T_mean']['0.8']:.2f} on)")
 
 
 def main(argv: list[str] | None = None) -> int:

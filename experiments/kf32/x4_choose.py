@@ -28,10 +28,12 @@ def verdicts(scores_dir: Path, names: list[str]) -> dict:
 
 
 def choose_stage(plan: dict, out: Path, store: Path) -> dict:
-    """The choice among the plan's candidates that are trained (ema_choice.json), made
-    again when that set changes (finished forecasts and scores are kept)."""
+    """The choice among the plan's candidates that are trained (ema_choice.json) or
+    shipped, made again when that set changes (finished forecasts and scores are kept)."""
+    from rollflow.training.shipped import shipped_models
+
     table = {n: e for n, e in candidates(plan).items()
-             if (out / e[0] / "ema_choice.json").exists()}
+             if (out / e[0] / "ema_choice.json").exists() or e[0] in shipped_models()}
     names = [n for n in table if not n.endswith("_m1")]
     path = out / "final_choice.json"
     if path.exists() and set((saved := json.loads(path.read_text()))["selection"]) == set(names):

@@ -25,22 +25,20 @@ FIGURES = ROOT / "docs/figures/kf32x4"
 START, END = "<!-- kf32x4:start -->", "<!-- kf32x4:end -->"
 STUDENTS = {"student_k1": "K = 1 student", "student_k2": "K = 2 student",
             "more_k1": "K = 1 student of the continued teacher",
-            "more_k2": "K = 2 student of the continued teacher"}
+            "more_k2": "K = 2 student of the continued teacher",
+            "kf32-rolling-k1": "kf32-rolling-k1 (shipped K = 1 student)"}
 FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
                for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))},
             "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
             "kf32-rolling": "kf32-rolling (today's, K = 4)",
-            "kf32-rolling-k1": "kf32-rolling-k1 (shipped K = 1 student)",
             "kf32-standard": "kf32-standard (today's)",
             "persistence": "persistence", "climatology": "climatology (time-mean field)",
             "climatology_prob": "probabilistic climatology (8 random climate frames)"}
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 PAIRS = [(f"{run}{tag}", "solver_64") for run in STUDENTS for tag in ("", "_bf16")] + [
-    ("student_k2_bf16", "student_k2"), ("teacher", "solver_64"), ("teacher", "kf32-rolling"),
-    ("student_k1", "kf32-rolling"), ("student_k1", "teacher"), ("student_k2", "teacher"),
-    ("student_k1_bf16", "student_k1"), ("more_k1", "student_k1"), ("teacher_more", "teacher"),
-    ("more_k1", "kf32-rolling-k1"), ("more_k1_bf16", "kf32-rolling-k1"),
-    ("kf32-rolling-k1", "solver_64")]
+    ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("teacher_more", "teacher"),
+    ("more_k1", "kf32-rolling-k1"), ("more_k1_bf16", "kf32-rolling-k1"), ("more_k2", "more_k1"),
+    ("kf32-rolling-k1_bf16", "kf32-rolling-k1"), ("kf32-rolling-k1", "kf32-rolling")]
 
 
 def load(out: Path) -> dict:

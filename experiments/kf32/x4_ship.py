@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         history = old["card"].pop("history", []) + [{"step": old["step"], **old["card"]}]
     hours = cpu_hours(args.out, args.run)
     rows = readings(args.out, args.run, sum(hours.values()))
-    sampling = run_dir / "sampling_choice.json"
+    sampling = args.out / "sampling" / f"{args.run}.json"    # x4.py's select stage
     card = {"status": args.status, "ema_decay": choice["chosen"], "validation": choice,
             "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
             "test_readings": rows, "history": history,

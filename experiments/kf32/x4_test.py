@@ -24,7 +24,9 @@ def _chosen(out: Path, name: str) -> float | None:
 
 
 def _symmetric(out: Path, name: str) -> bool:
-    path = out / name / "sampling_choice.json"
+    """Whether `name` (a run or a shipped model) forecasts with symmetry members, as the
+    select stage chose on validation."""
+    path = out / "sampling" / f"{name}.json"
     return json.loads(path.read_text())["symmetry_members"] if path.exists() else False
 
 

@@ -40,8 +40,8 @@ def _readings_markdown(meta: dict) -> str:
 
 {card.get('status', '')}
 
-- **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8 --bf16`
-  (any KF32 store: 32² grid, Δt = 0.2 t.u.; `--bf16` where the CPU has native bf16).
+- **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8 --bf16{" --symmetry-members" if card.get("symmetry_members") else ""}`
+  (any KF32 store: 32² grid, Δt = 0.2 t.u.; `--bf16` where the CPU has native bf16{"; symmetry members as chosen on validation" if card.get("symmetry_members") else ""}).
 - **Model:** rolling diffusion, n_ctx = {d['num_context']}, W = {d['window_size']},
   K = {d['steps_per_shift']} steps per frame{f" (distilled from K = {d['distilled_from']})" if d.get('distilled_from') else ""},
   η = {d['eta']}; channel-stacked U-Net base {cfg['net']['base_channels']} × {cfg['net']['channel_multipliers']};
