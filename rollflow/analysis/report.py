@@ -82,6 +82,19 @@ def _checked_pairs(scores: Mapping[str, xr.Dataset], pairs, default) -> list[tup
     return list(pairs) if pairs is not None else default
 
 
+def _scorecard_rows(card: xr.DataArray, labels: Mapping[str, str],
+                    leads: Sequence[float]) -> list[str]:
+    lines = ["| forecaster | metric | " + " | ".join(f"{v:g}" for v in leads) + " |",
+             "|---|---|" + "---|" * len(leads)]
+    for name in card["forecaster"].values:
+        for metric in SCORECARD_METRICS:
+            cells = card.sel(forecaster=name, metric=metric).values
+            lines.append(f"| {labels[str(name)]} | {SCORECARD_METRICS[metric]} | "
+                         + " | ".join("—" if not np.isfinite(v) else f"{v:+.1f} %"
+                                      for v in cells) + " |")
+    return lines
+
+
 def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                 baseline: str | None = None, leads: Sequence[float] | None = None,
                 pairs: Sequence[tuple[str, str]] | None = None,
@@ -130,14 +143,7 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
                   "resamples, seed 0) that draws the same trajectories for both.", ""]
     lines += [f"## Scorecard against {labels[baseline]}", "",
               "100 (m − b)/b at each lead (t.u.); negative is better than the baseline.", "",
-              "| forecaster | metric | " + " | ".join(f"{v:g}" for v in leads) + " |",
-              "|---|---|" + "---|" * len(leads)]
-    for name in card["forecaster"].values:
-        for metric in SCORECARD_METRICS:
-            cells = card.sel(forecaster=name, metric=metric).values
-            lines.append(f"| {labels[str(name)]} | {SCORECARD_METRICS[metric]} | "
-                         + " | ".join("—" if not np.isfinite(v) else f"{v:+.1f} %"
-                                      for v in cells) + " |")
+              *_scorecard_rows(card, labels, leads)]
     lines += ["", "![lead time](lead_time.png)", "![scorecard](scorecard.png)",
               "![skill against honest cost](pareto.png)", ""]
     paths = [save_figure(plot_lead_panels(shown, roles, labels), directory / "lead_time.png"),
