@@ -263,7 +263,9 @@ def plot_pareto(points: xr.Dataset, *, threshold: float = 0.8, ax=None) -> Figur
         order = np.argsort(sel["cost"].values)
         sel = sel.isel(model=order)
         est = sel["estimate"].values
-        err = np.vstack([est - sel["lower"].values, sel["upper"].values - est])
+        with np.errstate(invalid="ignore"):      # T = ∞ (ρ never fell below c): no bar
+            err = np.vstack([est - sel["lower"].values, sel["upper"].values - est])
+        err = np.where(np.isfinite(err), err, 0.0)
         style = next(solver_styles) if kind == "solver" else styles.get(
             kind, dict(marker="o", ls="-"))
         ax.errorbar(sel["cost"].values, est, yerr=err, capsize=3, label=name, **style)
