@@ -13,7 +13,8 @@ L = 2π. It is never guessed from an array size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -126,3 +127,26 @@ def single_chunk(obj: xr.DataArray, dims: Iterable[str]) -> xr.DataArray:
     if obj.chunks is None:
         return obj
     return obj.chunk({d: -1 for d in dims})
+
+
+FRAME_BLOCK = 256    # frames per FFT call: ~2 MB of complex 32² frames, cache-sized
+
+
+def in_frame_blocks(kernel: Callable, *arrays: np.ndarray, frames: int = FRAME_BLOCK,
+                    **kwargs) -> Any:
+    """`kernel(*arrays, **kwargs)` on blocks of `frames` frames and reassembled.
+
+    Every array is (..., Nx, Ny) with the same leading dims; the kernel treats each frame
+    on its own and returns one array, or a tuple, with those leading dims first. The result
+    equals one call; the blocks keep numpy's FFT working on cache-sized arrays (one call
+    over 3 864 frames of 32² was 10–30× slower than 256 at a time on this project's CPU).
+    """
+    lead = arrays[0].shape[:-2]
+    flat = [a.reshape(-1, *a.shape[-2:]) for a in arrays]
+    count = flat[0].shape[0]
+    if count <= frames:
+        return kernel(*arrays, **kwargs)
+    parts = [kernel(*(f[i:i + frames] for f in flat), **kwargs)
+             for i in range(0, count, frames)]
+    join = lambda pieces: np.concatenate(pieces).reshape(*lead, *pieces[0].shape[1:])
+    return tuple(map(join, zip(*parts))) if isinstance(parts[0], tuple) else join(parts)

@@ -14,11 +14,13 @@ for dask-backed input) and reduce or transform only those two.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import xarray as xr
 
 from rollflow.analysis._checks import (
-    check_same_grid, require_dims, require_finite, single_chunk, spectral_grid,
+    check_same_grid, in_frame_blocks, require_dims, require_finite, single_chunk, spectral_grid,
 )
 from rollflow.conventions import VORTICITY, X, Y
 
@@ -79,7 +81,7 @@ def velocity_from_vorticity(vorticity: xr.DataArray, *, x: str = X, y: str = Y) 
     require_finite(vorticity, "vorticity")
     kx, ky, _ = spectral_grid(vorticity, x, y, "vorticity")
     u, v = xr.apply_ufunc(
-        _velocity_kernel, single_chunk(vorticity, (x, y)),
+        partial(in_frame_blocks, _velocity_kernel), single_chunk(vorticity, (x, y)),
         input_core_dims=[[x, y]], output_core_dims=[[x, y], [x, y]],
         kwargs={"kx": kx, "ky": ky}, dask="parallelized",
         output_dtypes=[np.result_type(vorticity.dtype, np.float32)] * 2)
@@ -106,7 +108,8 @@ def vorticity_from_velocity(u: xr.DataArray, v: xr.DataArray, *, x: str = X,
     require_finite(v, "v")
     kx, ky, _ = spectral_grid(u, x, y, "u")
     w = xr.apply_ufunc(
-        _vorticity_kernel, single_chunk(u, (x, y)), single_chunk(v, (x, y)),
+        partial(in_frame_blocks, _vorticity_kernel), single_chunk(u, (x, y)),
+        single_chunk(v, (x, y)),
         input_core_dims=[[x, y], [x, y]], output_core_dims=[[x, y]],
         kwargs={"kx": kx, "ky": ky}, dask="parallelized",
         output_dtypes=[np.result_type(u.dtype, v.dtype, np.float32)])

@@ -17,12 +17,15 @@ width is 1 and the two coincide. The velocity is that of `velocity_from_vorticit
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.sparse
 import xarray as xr
 
 from rollflow.analysis._checks import (
-    align_exact, as_dims, require_dims, require_finite, single_chunk, spectral_grid,
+    align_exact, as_dims, in_frame_blocks, require_dims, require_finite, single_chunk,
+    spectral_grid,
 )
 from rollflow.analysis.fields import velocity_hat_kernel
 from rollflow.conventions import K, X, Y
@@ -73,7 +76,7 @@ def _spectrum(kernel, vorticity: xr.DataArray, average_dims, x: str, y: str,
     kx, ky, k0 = spectral_grid(vorticity, x, y, "vorticity")
     num_shells = int(shell_index(kx, ky, k0).max()) + 1
     spectrum = xr.apply_ufunc(
-        kernel, single_chunk(vorticity, (x, y)),
+        partial(in_frame_blocks, kernel), single_chunk(vorticity, (x, y)),
         input_core_dims=[[x, y]], output_core_dims=[[K]],
         kwargs={"kx": kx, "ky": ky, "k0": k0, "num_shells": num_shells},
         dask="parallelized", output_dtypes=[float],

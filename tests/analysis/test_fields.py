@@ -97,3 +97,28 @@ def test_bad_input_errors():
         kinetic_energy(w.assign_coords(x=[0.0, 1.0, 3.0, 4.0]))
     with pytest.raises(DataError, match="different 'x'"):
         vorticity_from_velocity(w, w.assign_coords(x=w.x + 0.1))
+
+
+def test_kernels_in_frame_blocks_equal_one_call():
+    """in_frame_blocks splits the leading dims into blocks of frames and reassembles them
+    (array and tuple outputs, a last block shorter than the others). Each frame's FFT is the
+    same float64 arithmetic either way; only another SIMD grouping of rows could round
+    differently: ≲ eps₆₄·log₂N relative before the float32 cast of u, v, so at most one
+    float32 ulp there (bound 2⁻²³ of the largest value) and 1e-12 relative for E(k)."""
+    from rollflow.analysis._checks import in_frame_blocks
+    from rollflow.analysis.fields import _velocity_kernel
+    from rollflow.analysis.spectra import _energy_kernel, shell_index
+
+    values = np.random.default_rng(0).standard_normal((2, 7, 8, 8)).astype(np.float32)
+    k = np.fft.fftfreq(8, d=1 / 8)
+    u, v = _velocity_kernel(values, kx=k, ky=k)
+    bu, bv = in_frame_blocks(_velocity_kernel, values, frames=4, kx=k, ky=k)
+    assert bu.shape == u.shape and bv.shape == v.shape
+    for got, want in ((bu, u), (bv, v)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=2.0 ** -23 * np.abs(want).max())
+    shells = int(shell_index(k, k, 1.0).max()) + 1
+    whole = _energy_kernel(values, kx=k, ky=k, k0=1.0, num_shells=shells)
+    blocked = in_frame_blocks(_energy_kernel, values, frames=3, kx=k, ky=k, k0=1.0,
+                              num_shells=shells)
+    assert blocked.shape == (2, 7, shells)
+    np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
