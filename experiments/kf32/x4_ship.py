@@ -1,13 +1,14 @@
 """Ship issue 14's models with cards that state honest cost, from experiments/kf32/x4.py.
 
-    .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4] [--replace]
+    .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4] [--status TEXT]
 
-RUN is a run of x4.toml, e.g. `student_k1` or `more_k1` (its EMA as chosen on validation); NAME the
-shipped name. The card's test readings come from the x4 test scores (scores/<RUN>*.nc):
-every reading with its members and the cost of all of them, the amortised cost (CPU-hours
-of data + training + distillation, break-even against the solver of equal skill), and the
-earlier card of NAME kept as history. Logic lives in rollflow (training.shipped,
-analysis.cost); the card is rendered by experiments/kf32/ship.py.
+RUN is a run of x4.toml, e.g. `more_k1` (its EMA as chosen on validation), and NAME the
+shipped name; or RUN = NAME, a shipped model whose card is renewed (new test readings, the
+sampling chosen on validation), its weights and training record kept. The card's test
+readings come from the x4 test scores (scores/<RUN>*.nc): every reading with its members
+and the cost of all of them, the amortised cost (CPU-hours of data + training +
+distillation, break-even against the solver of equal skill), and the earlier card of NAME
+kept as history. Logic lives in rollflow (training.shipped, analysis.cost, training.cards).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def cpu_hours(out: Path, run: str) -> dict:
 
 
 def main(argv=None) -> int:
-    from rollflow.training.shipped import WEIGHTS_DIR, export_model, read_model_card
+    from rollflow.training.cards import models_page
+    from rollflow.training.shipped import WEIGHTS_DIR, export_model, read_model_card, recard_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run")
@@ -82,26 +84,31 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32x4")
     parser.add_argument("--status", default="")
     args = parser.parse_args(argv)
-    run_dir = args.out / args.run
-    choice = json.loads((run_dir / "ema_choice.json").read_text())
-    history = []
+    run_dir, history, old = args.out / args.run, [], None
     if (WEIGHTS_DIR / f"{args.name}.json").exists():
         old = read_model_card(args.name)
         history = old["card"].pop("history", []) + [{"step": old["step"], **old["card"]}]
-    hours = cpu_hours(args.out, args.run)
-    rows = readings(args.out, args.run, sum(hours.values()))
     sampling = args.out / "sampling" / f"{args.run}.json"    # x4.py's select stage
-    card = {"status": args.status, "ema_decay": choice["chosen"], "validation": choice,
-            "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
-            "test_readings": rows, "history": history,
+    card = {"status": args.status, "history": history,
             "symmetry_members": json.loads(sampling.read_text())["symmetry_members"]
             if sampling.exists() else False,
             "test_store": "data/kf32/test_segments.zarr (16 trajectories × 3 states, seed 1000)"}
-    export_model(run_dir, args.name, card=card, ema_decay=choice["chosen"])
-    from rollflow.training.cards import models_page
-
+    if run_dir.is_dir():        # a run of x4.toml: its weights at the EMA chosen on validation
+        choice = json.loads((run_dir / "ema_choice.json").read_text())
+        hours = cpu_hours(args.out, args.run)
+        card |= {"ema_decay": choice["chosen"], "validation": choice,
+                 "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
+                 "test_readings": readings(args.out, args.run, sum(hours.values()))}
+        export_model(run_dir, args.name, card=card, ema_decay=choice["chosen"])
+    elif old is not None and args.run == args.name:     # the shipped weights, a new card
+        kept = {k: old["card"][k] for k in ("ema_decay", "validation", "cpu_hours_by_stage",
+                                            "cpu_hours") if k in old["card"]}
+        card |= kept | {"test_readings": readings(args.out, args.run, kept["cpu_hours"])}
+        recard_model(args.name, card)
+    else:
+        raise SystemExit(f"{run_dir} is not a run, nor is {args.run!r} the shipped {args.name!r}")
     (ROOT / "docs/models.md").write_text(models_page())
-    print(f"shipped {args.name} from {run_dir} (EMA {choice['chosen']})", file=sys.stderr)
+    print(f"shipped {args.name} from {args.run}", file=sys.stderr)
     return 0
 
 

@@ -29,7 +29,7 @@ from rollflow.training.checkpoint import latest_checkpoint, load_checkpoint
 from rollflow.training.config import train_config_from_mapping
 from rollflow.training.data import NormStats
 
-__all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card",
+__all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card", "recard_model",
            "export_model", "load_shipped_tensors", "shipped_parts"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -105,6 +105,18 @@ def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None 
             "card": card or {}}
     path = directory / f"{name}.json"
     path.write_text(json.dumps(meta, indent=1))
+    return path
+
+
+def recard_model(name: str, card: dict[str, Any], directory: Path | None = None) -> Path:
+    """Replace the card of shipped model `name` (new test readings, a sampling choice),
+    its weights untouched: the JSON is rewritten through a temporary file, so it is whole
+    or as before."""
+    meta = read_model_card(name, directory)
+    path = (directory or WEIGHTS_DIR) / f"{name}.json"
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps({**meta, "card": card}, indent=1))
+    partial.replace(path)
     return path
 
 

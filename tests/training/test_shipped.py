@@ -112,3 +112,16 @@ def test_newer_formats_are_one_line(run_dir, weights_dir):
     card.write_text(json.dumps({**json.loads(card.read_text()), "version": 7}))
     with pytest.raises(CheckpointError, match="newer rollflow.*version 7"):
         shipped.read_model_card("tiny", weights_dir)
+
+
+def test_a_new_card_keeps_the_weights_and_their_checksum(run_dir, weights_dir):
+    """recard_model replaces the card only: the tensor file is byte for byte the same, the
+    checksum in the JSON still matches it and the model still loads."""
+    shipped.export_model(run_dir, "tiny-rolling", card={"cpu_hours": 0.01})
+    weights = (weights_dir / "tiny-rolling.safetensors").read_bytes()
+    shipped.recard_model("tiny-rolling", {"cpu_hours": 0.01, "symmetry_members": True})
+    meta = shipped.read_model_card("tiny-rolling")
+    assert meta["card"] == {"cpu_hours": 0.01, "symmetry_members": True}
+    assert (weights_dir / "tiny-rolling.safetensors").read_bytes() == weights
+    assert load_trained("tiny-rolling").step == load_trained(run_dir).step
+    assert not list(weights_dir.glob(".*.partial"))
