@@ -99,26 +99,26 @@ def test_bad_input_errors():
         vorticity_from_velocity(w, w.assign_coords(x=w.x + 0.1))
 
 
-def test_kernels_in_frame_blocks_equal_one_call():
-    """in_frame_blocks splits the leading dims into blocks of frames and reassembles them
-    (array and tuple outputs, a last block shorter than the others). Each frame's FFT is the
-    same float64 arithmetic either way; only another SIMD grouping of rows could round
+
+def test_many_frames_give_what_few_frames_give():
+    """Spectral kernels run a block of frames per FFT call (analysis._checks): 600 frames
+    (three blocks) give what slices of 100 frames (one call each) give. Each frame's FFT is
+    the same float64 arithmetic either way; only another SIMD grouping of rows could round
     differently: ≲ eps₆₄·log₂N relative before the float32 cast of u, v, so at most one
     float32 ulp there (bound 2⁻²³ of the largest value) and 1e-12 relative for E(k)."""
-    from rollflow.analysis._checks import in_frame_blocks
-    from rollflow.analysis.fields import _velocity_kernel
-    from rollflow.analysis.spectra import _energy_kernel, shell_index
+    from rollflow.analysis import energy_spectrum, velocity_from_vorticity
 
-    values = np.random.default_rng(0).standard_normal((2, 7, 8, 8)).astype(np.float32)
-    k = np.fft.fftfreq(8, d=1 / 8)
-    u, v = _velocity_kernel(values, kx=k, ky=k)
-    bu, bv = in_frame_blocks(_velocity_kernel, values, frames=4, kx=k, ky=k)
-    assert bu.shape == u.shape and bv.shape == v.shape
-    for got, want in ((bu, u), (bv, v)):
-        np.testing.assert_allclose(got, want, rtol=0, atol=2.0 ** -23 * np.abs(want).max())
-    shells = int(shell_index(k, k, 1.0).max()) + 1
-    whole = _energy_kernel(values, kx=k, ky=k, k0=1.0, num_shells=shells)
-    blocked = in_frame_blocks(_energy_kernel, values, frames=3, kx=k, ky=k, k0=1.0,
-                              num_shells=shells)
-    assert blocked.shape == (2, 7, shells)
-    np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
+    n = 8
+    coords = {"x": 2 * np.pi * np.arange(n) / n, "y": 2 * np.pi * np.arange(n) / n}
+    values = np.random.default_rng(0).standard_normal((2, 300, n, n)).astype(np.float32)
+    w = xr.DataArray(values, dims=("sample", "time", "x", "y"), coords=coords)
+    whole = velocity_from_vorticity(w)
+    parts = xr.concat([velocity_from_vorticity(w.isel(time=slice(i, i + 100)))
+                       for i in range(0, 300, 100)], dim="time")
+    for name in ("u", "v"):
+        np.testing.assert_allclose(whole[name].values, parts[name].values, rtol=0,
+                                   atol=2.0 ** -23 * float(abs(parts[name]).max()))
+    spectrum = energy_spectrum(w).values
+    pieces = np.concatenate([energy_spectrum(w.isel(time=slice(i, i + 100))).values
+                             for i in range(0, 300, 100)], axis=1)
+    np.testing.assert_allclose(spectrum, pieces, rtol=0, atol=1e-12 * np.abs(pieces).max())
