@@ -11,10 +11,10 @@ from rollflow.baselines import reference_forecast_stores
 from rollflow.conventions import SAMPLE, VORTICITY
 from rollflow.forecast import (forecast_with_progress, rollout_statistics, score_forecast_store,
                                settings_from_plan)
-from rollflow.provenance import file_at_commit
 from rollflow.stages import announcer
 from rollflow.store import open_trajectories, save_dataset
 from rollflow.training import latest_progress, load_train_config, load_trained
+from rollflow.training.shipped import released_model
 
 HERE = Path(__file__).resolve().parent
 _say = announcer("benchmark")
@@ -25,13 +25,7 @@ def model_ref(name: str, plan: dict, paths) -> Path | None:
     name), extracted from git into <out>/released/, or its run once it reached total_steps
     (None before: forecasts use final weights only)."""
     if released := plan.get("released", {}).get(name):
-        commit, shipped = released
-        target = paths.out / "released" / f"{name}.safetensors"
-        for suffix in (".json", ".safetensors"):
-            if not target.with_suffix(suffix).exists():
-                file_at_commit(commit, f"rollflow/weights/{shipped}{suffix}",
-                               target.with_suffix(suffix), root=HERE)
-        return target
+        return released_model(*released, paths.out / "released")
     total = load_train_config(HERE / f"{name}.toml").optim.total_steps
     if (step := latest_progress(paths.run(name))[0]) < total:
         _say(f"{name}: training at step {step} of {total}; skipped until it is finished")

@@ -4,8 +4,8 @@
 
 Stages (each skips what it finished; training resumes): data (stores; 3 states per test
 and selection trajectory) · train (teachers, learning curves, best kept EMA) · distill
-(K 4 → 2 → 1) · select (symmetry members, on validation) · choose (x4_choose.py: model
-and precision for the test set) · forecast, evaluate, report (x4_test.py: test set).
+(K 4 → 2 → 1) · select, choose (x4_choose.py: symmetry members on validation; model and
+precision for the test set) · forecast, evaluate, report (x4_test.py: test set).
 """
 
 from __future__ import annotations
@@ -103,31 +103,8 @@ def distill(plan: dict, out: Path, store: Path) -> None:
         choose_ema(out / student, plan, store)
 
 
-def select(plan: dict, out: Path, store: Path) -> None:
-    """Symmetry members off or on (8 members, validation T0.8 of the mean) for every trained
-    run and shipped model (<out>/sampling/<name>.json); shipped models' 4-member skill too."""
-    path = out / "shipped_validation.json"
-    if not path.exists():
-        path.write_text(json.dumps({name: skill_of(load_trained(name), store / "validation.zarr",
-                                                   plan["validation"])
-                                    for name in plan["shipped"]}, indent=1))
-    runs = [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]
-    for name in [r for r in runs if (out / r / "ema_choice.json").exists()] + plan["shipped"]:
-        if (path := out / "sampling" / f"{name}.json").exists():
-            continue
-        model = (load_trained(out / name, ema_decay=choose_ema(out / name, plan, store)["chosen"])
-                 if name in runs else load_trained(name))
-        scores = {f: skill_of(model, store / "validation.zarr", plan["validation"], members=8,
-                              symmetry_members=f == "on") for f in ("off", "on")}
-        best = max(scores, key=lambda f: scores[f]["T_mean"]["0.8"])
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps({"symmetry_members": best == "on", "validation": scores},
-                                   indent=1))
-        say(f"{name}: symmetry members {best} (T0.8 {scores['off']['T_mean']['0.8']:.2f} off, "
-            f"{scores['on']['T_mean']['0.8']:.2f} on)")
-
-
 def main(argv: list[str] | None = None) -> int:
+    from x4_choose import select_stage
     from x4_test import run_stage
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -138,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan, out, store = load_toml(args.plan), args.out, args.data
     out.mkdir(parents=True, exist_ok=True)
-    actions = {"data": data, "train": train_teacher, "distill": distill, "select": select,
+    actions = {"data": data, "train": train_teacher, "distill": distill, "select": select_stage,
                **{s: (lambda p, o, d, s=s: run_stage(s, p, o, d))
                   for s in ("choose", "forecast", "evaluate", "report")}}
     return run_stages({name: (lambda f=f: f(plan, out, store)) for name, f in actions.items()},

@@ -1,4 +1,5 @@
-"""The choose stage of experiments/kf32/x4.py: which model, at which precision, goes to the
+"""The select and choose stages of experiments/kf32/x4.py. Select: symmetry members or not
+for every run and shipped model, on validation. Choose: which model, at which precision, goes to the
 test set. Chosen on the selection set (validation trajectories, seed 500, 3 states each),
 never on the test set, by issue 14's two acceptance readings against jax-cfd measured side
 by side there: the single member's margin over the solvers' line at its own cost, and the
@@ -10,10 +11,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rollflow.training import load_trained
 from rollflow.training.checkpoint import write_text_atomically
+from rollflow.training.shipped import released_model
 from x4_test import candidates, forecast_models, say, score_stores, solver_references
 
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
+
+
+def select_stage(plan: dict, out: Path, store: Path) -> None:
+    """Symmetry members off or on (8 members, validation T0.8 of the mean) for every trained
+    run and shipped model (<out>/sampling/<name>.json); and the rolling model shipped before
+    issue 14 (plan `before`: commit, name) on the learning curve's 4-member protocol."""
+    from x4 import choose_ema, skill_of
+
+    validation = store / "validation.zarr"
+    if not (path := out / "before_validation.json").exists():
+        weights = released_model(*plan["before"], out / "released")
+        write_text_atomically(path, json.dumps({"model": weights.stem, "validation": skill_of(
+            load_trained(weights), validation, plan["validation"])}, indent=1))
+    runs = [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]
+    for name in [r for r in runs if (out / r / "ema_choice.json").exists()] + plan["shipped"]:
+        if (path := out / "sampling" / f"{name}.json").exists():
+            continue
+        model = (load_trained(out / name, ema_decay=choose_ema(out / name, plan, store)["chosen"])
+                 if name in runs else load_trained(name))
+        scores = {f: skill_of(model, validation, plan["validation"], members=8,
+                              symmetry_members=f == "on") for f in ("off", "on")}
+        best = max(scores, key=lambda f: scores[f]["T_mean"]["0.8"])
+        path.parent.mkdir(exist_ok=True)
+        write_text_atomically(path, json.dumps({"symmetry_members": best == "on",
+                                                "validation": scores}, indent=1))
+        say(f"{name}: symmetry members {best} (T0.8 {scores['off']['T_mean']['0.8']:.2f} off, "
+            f"{scores['on']['T_mean']['0.8']:.2f} on)")
 
 
 def verdicts(scores_dir: Path, names: list[str]) -> dict:

@@ -49,7 +49,7 @@ def load(out: Path) -> dict:
 
 def learning_curve_rows(out: Path) -> list[str]:
     """Each teacher's validation skill against CPU-hours (a warm start's counting the run it
-    started from), and today's models on the same protocol (from their cards' history)."""
+    started from), and the rolling model shipped before issue 14 on the same protocol."""
     from rollflow.training import latest_progress
 
     lines = ["| teacher step | windows seen | CPU-hours | T₀.₈ validation (ens. mean, 4 "
@@ -61,16 +61,15 @@ def learning_curve_rows(out: Path) -> list[str]:
         lines += [f"| {curve.parent.name} {e['step']} | {e['samples_seen']} | "
                   f"{before + e['cpu_hours']:.2f} | {e['T_mean']['0.8']:.2f} | "
                   f"{e['T_member']['0.8']:.2f} |" for e in json.loads(curve.read_text())]
-    shipped = out / "shipped_validation.json"
-    if shipped.exists():
+    if (before := out / "before_validation.json").exists():     # x4_choose.select_stage
         from rollflow.training.shipped import read_model_card
 
-        for name, e in json.loads(shipped.read_text()).items():
-            card = read_model_card(name)
-            card = card["card"].get("history", [card["card"]])[0] | {"step": card["step"]}
-            lines.append(f"| {name} before issue 14 (31 trajectories, no augmentation) | "
-                         f"{card.get('samples_seen')} | {card.get('cpu_hours', 0):.2f} | "
-                         f"{e['T_mean']['0.8']:.2f} | {e['T_member']['0.8']:.2f} |")
+        saved = json.loads(before.read_text())
+        card, e = read_model_card(saved["model"], out / "released"), saved["validation"]
+        lines.append(f"| {card['name']} before issue 14 (31 "
+                     f"trajectories, no augmentation; step {card['step']}) | "
+                     f"{card['card'].get('samples_seen')} | {card['card'].get('cpu_hours', 0):.2f}"
+                     f" | {e['T_mean']['0.8']:.2f} | {e['T_member']['0.8']:.2f} |")
     return lines + [""]
 
 

@@ -30,7 +30,7 @@ from rollflow.training.config import train_config_from_mapping
 from rollflow.training.data import NormStats
 
 __all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card", "recard_model",
-           "export_model", "load_shipped_tensors", "shipped_parts"]
+           "released_model", "export_model", "load_shipped_tensors", "shipped_parts"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MODEL_FORMAT = "rollflow-model"
@@ -106,6 +106,23 @@ def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None 
     path = directory / f"{name}.json"
     path.write_text(json.dumps(meta, indent=1))
     return path
+
+
+def released_model(commit: str, name: str, directory: str | Path,
+                   root: str | Path | None = None) -> Path:
+    """The shipped model `name` as it was at `commit` of this repository (a later model may
+    have taken the name): its two files extracted from git into `directory` as
+    `<name>@<commit>.json/.safetensors` (kept when there) — the returned tensor path loads
+    with `load_trained`. `root`: the repository (default: this package's). FileNotFoundError
+    in one line when git has no such files."""
+    from rollflow.provenance import file_at_commit
+
+    target = Path(directory) / f"{name}@{commit}.safetensors"
+    for suffix in (".json", ".safetensors"):
+        if not target.with_suffix(suffix).exists():
+            file_at_commit(commit, f"rollflow/weights/{name}{suffix}",
+                           target.with_suffix(suffix), root=root or WEIGHTS_DIR)
+    return target
 
 
 def recard_model(name: str, card: dict[str, Any], directory: Path | None = None) -> Path:

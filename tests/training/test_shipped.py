@@ -125,3 +125,28 @@ def test_a_new_card_keeps_the_weights_and_their_checksum(run_dir, weights_dir):
     assert (weights_dir / "tiny-rolling.safetensors").read_bytes() == weights
     assert load_trained("tiny-rolling").step == load_trained(run_dir).step
     assert not list(weights_dir.glob(".*.partial"))
+
+
+def test_a_released_model_comes_back_from_git_history(run_dir, tmp_path):
+    """A model shipped, then given another card under the same name: released_model at the
+    first commit restores the first files (card and all), which load as the run's model."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    weights = repo / "rollflow" / "weights"
+    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a],
+                                    cwd=repo, check=True, capture_output=True).stdout
+    weights.mkdir(parents=True)
+    git("init", "-q")
+    shipped.export_model(run_dir, "tiny-rolling", card={"note": "first"}, directory=weights)
+    git("add", ".")
+    git("commit", "-qm", "first")
+    first = git("rev-parse", "--short", "HEAD").decode().strip()
+    shipped.recard_model("tiny-rolling", {"note": "second"}, directory=weights)
+    git("commit", "-qam", "second")
+    path = shipped.released_model(first, "tiny-rolling", tmp_path / "old", root=repo)
+    assert path.name == f"tiny-rolling@{first}.safetensors"
+    assert shipped.read_model_card(path.stem, tmp_path / "old")["card"] == {"note": "first"}
+    assert load_trained(path).step == load_trained(run_dir).step
+    with pytest.raises(FileNotFoundError, match="no rollflow/weights/absent.json"):
+        shipped.released_model(first, "absent", tmp_path / "old", root=repo)
