@@ -1,10 +1,10 @@
-"""The select and choose stages of experiments/kf32/x4.py. Select: symmetry members or not
-for every run and shipped model, on validation. Choose: which model, at which precision, goes to the
-test set. Chosen on the selection set (validation trajectories, seed 500, 3 states each),
-never on the test set, by issue 14's two acceptance readings against jax-cfd measured side
-by side there: the single member's margin over the solvers' line at its own cost, and the
-lower end of the paired interval of the 8-member mean against the 64² solver. The
-candidate whose worse reading is largest is chosen. Library calls only."""
+"""The select and choose stages of experiments/kf32/x4.py. Select: symmetry members or
+not for every run and shipped model, on validation. Choose: which model, at which
+precision, goes to the test set — on the selection set (validation trajectories, seed 500,
+3 states each), never on the test set, by issue 14's two acceptance readings against
+jax-cfd measured side by side there: the single member's margin over the solvers' line at
+its own cost, and the lower end of the paired interval of the 8-member mean against the
+64² solver. The candidate whose worse reading is largest is chosen. Library calls only."""
 
 from __future__ import annotations
 

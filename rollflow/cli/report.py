@@ -1,10 +1,12 @@
 """`rollflow report SCORES... --out DIR`: a results page from scored forecasts.
 
 Thin: opens each score store (as `rollflow evaluate --out` writes them; named by its file
-stem), and `rollflow.analysis.report.report_page` writes report.md — the headline table of
+stem; `<name>_m<M>` beside `<name>` is its M-member subset), and
+`rollflow.analysis.report.report_page` writes report.md — the headline table of
 single-member and ensemble readings, each with the cost of all its members, the no-skill
-references, paired comparisons on the same states and a scorecard against a baseline — with lead_time.png, scorecard.png and
-pareto.png. Scores of different evaluation grids are refused in one line.
+references, paired comparisons on the same states and a scorecard against a baseline —
+with lead_time.png, scorecard.png and pareto.png. Scores of different evaluation grids
+are refused in one line.
 """
 
 from __future__ import annotations
