@@ -10,6 +10,7 @@ Time estimates come from the library's cost models (the generation's cost line,
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,7 @@ class ForecastPlan:
 
     `model` is a shipped model name (`rollflow models`) or a run directory; with `--train`
     the demo's own run is used instead. `bf16`: bf16 network calls where native.
+    `symmetry_members`: member m forecasts g_m·ω of a flow symmetry and maps back.
     """
 
     model: str = "kf32-rolling"
@@ -42,6 +44,7 @@ class ForecastPlan:
     seed: int = 0
     batch_size: int = 8
     bf16: bool = False
+    symmetry_members: bool = False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -132,10 +135,11 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
     from rollflow.store import open_trajectories, save_dataset
     from rollflow.training import load_trained
 
-    path = out / "forecast.zarr"
-    if path.exists():
+    path, wanted = out / "forecast.zarr", json.dumps(
+        {**dataclasses.asdict(plan), "model": str(model_ref)}, sort_keys=True)
+    if path.exists():           # reused only for the same model and forecast settings
         kept = open_trajectories(path, validate=False)
-        if kept.attrs.get("forecast_model") == str(model_ref):
+        if kept.attrs.get("forecast_demo_plan") == wanted:
             say(f"forecast: reusing {path}")
             return kept.load()
     model = load_trained(model_ref)
@@ -143,9 +147,11 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
     if model.grid_size and model.grid_size != truth.sizes[X]:
         raise DataError(f"the test data has a {truth.sizes[X]}² grid but {model_ref} was "
                         f"trained on {model.grid_size}²")
-    settings = ForecastSettings(init_index=default_init_index(model), num_frames=plan.frames, num_members=plan.members,
-                                seed=plan.seed, batch_size=plan.batch_size,
-                                precision="bfloat16" if plan.bf16 else "float32")
+    settings = ForecastSettings(init_index=default_init_index(model), num_frames=plan.frames,
+                                num_members=plan.members, seed=plan.seed,
+                                batch_size=plan.batch_size,
+                                precision="bfloat16" if plan.bf16 else "float32",
+                                symmetry_members=plan.symmetry_members)
     samples = truth.sizes[SAMPLE]
     say(f"forecast: {samples} test trajectories × {plan.members} members × {plan.frames} "
         f"frames with {model_ref} ({model.config.diffusion.mode}, K = "
@@ -153,7 +159,7 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
         f"{estimate_seconds(model, settings, samples):.0f} s)")
     result = forecast(model, truth[VORTICITY].load(), settings, attrs=truth.attrs, warn=say)
     result.attrs.update({"forecast_checkpoint_step": model.step,
-                         "forecast_model": str(model_ref)})
+                         "forecast_model": str(model_ref), "forecast_demo_plan": wanted})
     save_dataset(result, path, overwrite=True)
     return result
 

@@ -199,3 +199,17 @@ def test_evaluate_against_a_truth_that_does_not_cover_the_forecast(demo_dir, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "past the truth's last frame" in err[0]
     assert "cannot be scored frame by frame" in err[0]
+
+
+def test_a_changed_forecast_plan_is_not_served_the_old_forecast(demo_dir, capsys):
+    """The kept forecast is reused only for the same model and forecast settings: with
+    another member count the demo forecasts again (it reused the old one before)."""
+    from rollflow.store import open_trajectories
+
+    config, out = demo_dir
+    changed = config.with_name("tiny_members.toml")
+    changed.write_text(config.read_text().replace("members = 2", "members = 3"))
+    assert "members = 3" in changed.read_text()
+    assert main(["demo", "--config", str(changed), "--out", str(out), "--train"]) == 0
+    assert "reusing" not in capsys.readouterr().err
+    assert open_trajectories(out / "forecast.zarr", validate=False).sizes["member"] == 3
