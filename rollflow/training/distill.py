@@ -17,7 +17,7 @@ import torch
 from rollflow.configio import to_mapping
 from rollflow.diffusion.distill import student_config
 from rollflow.errors import ConfigError
-from rollflow.training.config import DistillConfig, TrainConfig
+from rollflow.training.config import DistillConfig, InitConfig, TrainConfig
 from rollflow.training.trained import TrainedModel, load_trained
 
 __all__ = ["distillation_config", "load_teacher", "load_initial"]
@@ -28,7 +28,8 @@ def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: 
                         teacher_ema_decay: float | None = None,
                         batch_size: int | None = None) -> TrainConfig:
     """The student's run config: the teacher's with K halved (`student_config`), the
-    [distill] section pointing at the teacher, and a fresh optimiser schedule.
+    [distill] section pointing at the teacher, a fresh optimiser schedule, and no [init]
+    (a warm-started teacher's source: the student starts from the teacher itself).
 
     Args:
         teacher: the teacher's training config.
@@ -45,7 +46,7 @@ def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: 
     optim = dataclasses.replace(
         teacher.optim, lr=lr, warmup_steps=warmup_steps, total_steps=total_steps,
         batch_size=batch_size or teacher.optim.batch_size)
-    return teacher.replace(diffusion=diffusion, optim=optim,
+    return teacher.replace(diffusion=diffusion, optim=optim, init=InitConfig(),
                            distill=DistillConfig(teacher=teacher_ref,
                                                  teacher_ema_decay=teacher_ema_decay))
 

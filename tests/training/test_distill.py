@@ -129,3 +129,18 @@ def test_a_warm_start_refuses_another_model(teacher, tmp_path):
     assert "\n" not in str(err.value)
     with pytest.raises(ConfigError, match="exclude each other"):
         _student(run).replace(init=InitConfig(weights=str(run)))
+
+
+def test_a_warm_started_teacher_can_be_distilled(teacher, tmp_path):
+    """The continued teacher of issue 14 was warm-started ([init].weights); its student's
+    config is the teacher's without [init] (a student starts from its teacher's weights),
+    where it raised ConfigError before."""
+    from rollflow.training import InitConfig
+
+    store, run = teacher
+    base = load_trained(run).config
+    warm = base.replace(init=InitConfig(weights=str(run)))
+    student = distillation_config(warm, teacher_ref=str(run), total_steps=6, lr=1e-3,
+                                  warmup_steps=1)
+    assert student.init == InitConfig() and student.distill.teacher == str(run)
+    assert student.diffusion.steps_per_shift == warm.diffusion.steps_per_shift // 2
