@@ -14,6 +14,7 @@ from pathlib import Path
 from rollflow.training import load_trained
 from rollflow.training.checkpoint import write_text_atomically
 from rollflow.training.shipped import released_model
+from x4_skill import choose_ema, skill_of
 from x4_test import candidates, forecast_models, say, score_stores, solver_references
 
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
@@ -23,8 +24,6 @@ def select_stage(plan: dict, out: Path, store: Path) -> None:
     """Symmetry members off or on (8 members, validation T0.8 of the mean) for every trained
     run and shipped model (<out>/sampling/<name>.json); and the rolling model shipped before
     issue 14 (plan `before`: commit, name) on the learning curve's 4-member protocol."""
-    from x4 import choose_ema, skill_of
-
     validation = store / "validation.zarr"
     if not (path := out / "before_validation.json").exists():
         weights = released_model(*plan["before"], out / "released")
