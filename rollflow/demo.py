@@ -131,18 +131,19 @@ def model_forecast(model_ref: Any, plan: ForecastPlan, out: Path, say: Say) -> A
     from rollflow.conventions import SAMPLE, VORTICITY, X
     from rollflow.errors import DataError
     from rollflow.forecast import (ForecastSettings, default_init_index, estimate_seconds,
-                                   forecast)
+                                   forecast, weights_fingerprint)
     from rollflow.store import open_trajectories, save_dataset
     from rollflow.training import load_trained
 
+    model = load_trained(model_ref)
     path, wanted = out / "forecast.zarr", json.dumps(
-        {**dataclasses.asdict(plan), "model": str(model_ref)}, sort_keys=True)
-    if path.exists():           # reused only for the same model and forecast settings
+        {**dataclasses.asdict(plan), "model": str(model_ref),
+         "weights": weights_fingerprint(model.network)}, sort_keys=True)
+    if path.exists():           # reused only for the same weights and forecast settings
         kept = open_trajectories(path, validate=False)
         if kept.attrs.get("forecast_demo_plan") == wanted:
             say(f"forecast: reusing {path}")
             return kept.load()
-    model = load_trained(model_ref)
     truth = open_trajectories(out / "test.zarr")
     if model.grid_size and model.grid_size != truth.sizes[X]:
         raise DataError(f"the test data has a {truth.sizes[X]}² grid but {model_ref} was "

@@ -27,6 +27,7 @@ import xarray as xr
 from rollflow import store
 from rollflow.conventions import SAMPLE, TIME, VORTICITY, X, Y
 from rollflow.forecast.estimate import timing_attrs
+from rollflow.forecast.fingerprint import FINGERPRINT_ATTR
 from rollflow.forecast.rollout import (ForecastModel, ForecastPlan, ForecastSettings,
                                        forecast_dataset, plan_forecast)
 from rollflow.forecast.timechunks import check_time_chunk, partial_dir, run_batch_in_chunks
@@ -37,8 +38,10 @@ __all__ = ["ForecastRun", "forecast_to_store", "forecast_with_progress", "pendin
 RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
-                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members")
-"""Attrs that must match for an existing store to be resumed (plus the caller's extras).
+                "forecast_batch_size", "forecast_precision", "forecast_symmetry_members",
+                FINGERPRINT_ATTR)
+"""Attrs that must match for an existing store to be resumed (plus the caller's extras);
+`forecast_weights_sha256` (`fingerprint.weights_fingerprint`): the same weights.
 Not `forecast_time_chunk`: the values do not depend on it, and a saved sampler state
 continues under any chunk size (a block sampler's saved point is a whole block)."""
 
@@ -74,7 +77,7 @@ def _template(plan: ForecastPlan, settings: ForecastSettings, attrs: Mapping[str
     lazy = da.full(shape, np.nan, dtype=np.float32,
                    chunks=(1, 1, settings.num_frames, n[X], n[Y]))
     ds = forecast_dataset(lazy, plan.truth, attrs, settings, plan.config, plan.stride,
-                          precision=plan.precision)
+                          precision=plan.precision, fingerprint=plan.fingerprint)
     ds.attrs.update(extra_attrs)
     return ds
 

@@ -26,6 +26,7 @@ from rollflow.conventions import (LEAD_TIME, MEMBER, SAMPLE, SPEC_ATTR_PREFIX, T
 from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, split_members
 from rollflow.errors import DataError, RollflowError
 from rollflow.forecast.estimate import timing_attrs
+from rollflow.forecast.fingerprint import FINGERPRINT_ATTR, weights_fingerprint
 from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
 from rollflow.forecast.symmetric import map_members, member_elements
 from rollflow.store.forecasts import forecast_dataset as store_forecast_dataset
@@ -137,6 +138,7 @@ class ForecastPlan:
     precision: str = "float32"    # what the calls ran in (bf16 falls back without hardware)
     elements: list | None = None  # per-member symmetry elements (symmetry_members)
     forcing_wavenumber: int | None = None
+    fingerprint: str = ""         # `weights_fingerprint` of the model's network
 
 
 def _warn(message: str) -> None:
@@ -171,7 +173,8 @@ def plan_forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastS
                             "(its flow_forcing_wavenumber attr)")
         elements = member_elements(settings.num_members, truth.sizes[X], int(kf), settings.seed)
     return ForecastPlan(truth, config, stride, indices, device, make_sampler(config, network),
-                        precision, elements, None if kf is None else int(kf))
+                        precision, elements, None if kf is None else int(kf),
+                        weights_fingerprint(model.network))
 
 
 def batch_context(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
@@ -259,7 +262,8 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
     seconds = _time.perf_counter() - start
     values = np.concatenate(outputs)
     ds = forecast_dataset(values, plan.truth, truth.attrs if attrs is None else attrs,
-                          settings, plan.config, plan.stride, precision=plan.precision)
+                          settings, plan.config, plan.stride, precision=plan.precision,
+                          fingerprint=plan.fingerprint)
     ds.attrs.update(timing_attrs(ds, settings, calls=calls, num_batches=len(outputs),
                                  seconds=seconds, num_samples_timed=values.shape[0]))
     return ds
@@ -267,11 +271,12 @@ def forecast(model: ForecastModel, truth: xr.DataArray, settings: ForecastSettin
 
 def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] | None,
                      settings: ForecastSettings, config: DiffusionConfig,
-                     stride: int, *, precision: str = "float32") -> xr.Dataset:
+                     stride: int, *, precision: str = "float32",
+                     fingerprint: str = "") -> xr.Dataset:
     """The forecast Dataset around `values` (sample, member, time, x, y), numpy or dask:
     the one builder (`rollflow.store.forecast_dataset`) with the truth store's `attrs`
-    (None: the DataArray's own) and this model's sampler settings (timings are added by
-    the caller)."""
+    (None: the DataArray's own), this model's sampler settings and its weights'
+    `fingerprint` (timings are added by the caller)."""
     return store_forecast_dataset(values, truth, init_index=settings.init_index,
                                   frame_stride=stride, source_attrs=attrs, attrs={
         "forecast_mode": config.mode, "forecast_num_context": config.num_context,
@@ -280,4 +285,4 @@ def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] 
         "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
         "forecast_channels_last": int(settings.channels_last),
         "forecast_symmetry_members": int(settings.symmetry_members),
-        "forecast_time_chunk": int(settings.time_chunk or 0)})
+        "forecast_time_chunk": int(settings.time_chunk or 0), FINGERPRINT_ATTR: fingerprint})

@@ -213,3 +213,23 @@ def test_a_changed_forecast_plan_is_not_served_the_old_forecast(demo_dir, capsys
     assert main(["demo", "--config", str(changed), "--out", str(out), "--train"]) == 0
     assert "reusing" not in capsys.readouterr().err
     assert open_trajectories(out / "forecast.zarr", validate=False).sizes["member"] == 3
+
+
+def test_a_reshipped_model_of_the_same_name_is_not_served_the_old_forecast(
+        demo_dir, weights_dir, tmp_path, capsys):
+    """Same name, step and plan, other weights (here the same EMA stored as bf16 instead of
+    fp16): the kept forecast was reused before the plan carried the weights' fingerprint."""
+    import torch
+
+    from rollflow.training.shipped import export_model
+
+    config, out = demo_dir
+    fresh = tmp_path / "fresh"
+    export_model(out / "run", "tiny-rolling")
+    assert main(["demo", "--config", str(config), "--out", str(fresh)]) == 0
+    capsys.readouterr()
+    export_model(out / "run", "tiny-rolling", dtype=torch.bfloat16)
+    assert main(["demo", "--config", str(config), "--out", str(fresh)]) == 0
+    assert "reusing" not in capsys.readouterr().err
+    assert main(["demo", "--config", str(config), "--out", str(fresh)]) == 0
+    assert "reusing" in capsys.readouterr().err

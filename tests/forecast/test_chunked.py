@@ -118,6 +118,21 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     assert open_trajectories(path, validate=False).attrs["forecast_seed"] == 8
 
 
+def test_a_store_of_other_weights_with_the_same_name_and_settings_is_not_resumed(tmp_path):
+    """A re-shipped model keeps its name, step and sampler settings: before the weights'
+    fingerprint was a resume attr, its forecast into an existing store was 'already
+    complete' and returned the old model's frames."""
+    truth, model, path = _truth(), _model(), tmp_path / "fc.zarr"
+    extra = {"forecast_run_dir": "kf32-rolling-k1", "forecast_checkpoint_step": 6000}
+    forecast_to_store(model, truth, SETTINGS, path, extra_attrs=extra)
+    retrained = _model()
+    with torch.no_grad():
+        retrained.network.weight.add_(1e-3)
+    with pytest.raises(StoreError, match="forecast_weights_sha256"):
+        forecast_to_store(retrained, truth, SETTINGS, path, extra_attrs=extra)
+    assert forecast_to_store(_model(), truth, SETTINGS, path, extra_attrs=extra).num_run == 0
+
+
 @pytest.mark.parametrize("mode,chunk", [("rolling", 4), ("standard", 3)])
 def test_a_long_rollout_resumes_inside_a_batch(tmp_path, mode, chunk):
     """Issue 16: with time_chunk, an interrupt after the second chunk of the first batch
