@@ -74,6 +74,14 @@ def cpu_hours(out: Path, run: str) -> dict:
     return hours
 
 
+def precision(out: Path, run: str) -> str | None:
+    """The precision of the network calls chosen on the selection set (final_choice.json of
+    x4.py's choose stage) when `run` was the choice, else None (not chosen there)."""
+    choice = out / "final_choice.json"
+    chosen = json.loads(choice.read_text()) if choice.exists() else {}
+    return chosen.get("precision") if chosen.get("run") == run else None
+
+
 def main(argv=None) -> int:
     from rollflow.training.cards import models_page
     from rollflow.training.shipped import WEIGHTS_DIR, export_model, read_model_card, recard_model
@@ -92,7 +100,8 @@ def main(argv=None) -> int:
     card = {"status": args.status, "history": history,
             "symmetry_members": json.loads(sampling.read_text())["symmetry_members"]
             if sampling.exists() else False,
-            "test_store": "data/kf32/test_segments.zarr (16 trajectories × 3 states, seed 1000)"}
+            "test_store": "data/kf32/test_segments.zarr (16 trajectories × 3 states, seed 1000)",
+            "precision": precision(args.out, args.run)}
     if run_dir.is_dir():        # a run of x4.toml: its weights at the EMA chosen on validation
         choice = json.loads((run_dir / "ema_choice.json").read_text())
         hours = cpu_hours(args.out, args.run)

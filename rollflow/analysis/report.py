@@ -122,7 +122,8 @@ def report_page(scores: Mapping[str, xr.Dataset], directory: str | Path, *,
     models = [n for n in shown if roles[n] == "model"]
     baseline = baseline or (models[0] if models else next(iter(shown)))
     leads = list(leads) if leads else _default_leads(shown)
-    solvers = solver_readings(scores, {n: labels[n] for n in shown if roles[n] == "solver"})
+    solvers = sorted(solver_readings(scores, {n: labels[n] for n in shown
+                                              if roles[n] == "solver"}), key=lambda r: r.cost)
     readings = [r for n in models for r in ensemble_readings(scores, n, labels[n])]
     persistence = solver_readings(shown, {n: labels[n] for n in shown if str(
         shown[n].attrs.get("forecast_mode")) == "persistence"})

@@ -23,6 +23,22 @@ def _steps_text(diffusion: dict) -> str:
     return f"one network call per {w}-frame window"
 
 
+def _history_entry(entry: dict) -> str:
+    """One earlier card of a name in a line: its step and test T₀.₈, read from either card
+    format (issue-14 `test_readings`, or the benchmark card's ensemble-mean reading)."""
+    nan = float("nan")
+    readings = [r for r in entry.get("test_readings", []) if r["precision"] == "float32"]
+    if readings:
+        one, most = min(readings, key=lambda r: r["members"]), max(readings,
+                                                                   key=lambda r: r["members"])
+        text = (f"T₀.₈ {one['T08'][0]:.2f} single member, {most['T08'][0]:.2f} "
+                f"[{most['T08'][1]:.2f}, {most['T08'][2]:.2f}] {most['members']}-member mean")
+    else:
+        text = (f"T₀.₈ {entry.get('test_T08_ensemble_mean', nan):.2f} (ensemble mean, "
+                f"{entry.get('test_members')} members)")
+    return f"step {entry.get('step')}: {text} on {entry.get('test_store')}"
+
+
 def _readings_markdown(meta: dict) -> str:
     """An issue-14 card: every test reading with the cost of all its members."""
     card, cfg = meta["card"], meta["config"]
@@ -32,16 +48,15 @@ def _readings_markdown(meta: dict) -> str:
         f"{r['T08'][2]:.2f}] | {r['break_even_time_units']:.3g} |"
         for r in card["test_readings"])
     hours = ", ".join(f"{k} {v:.2f}" for k, v in card["cpu_hours_by_stage"].items())
-    past = "; ".join(f"step {h.get('step')}: T₀.₈ {h.get('test_T08_ensemble_mean', float('nan')):.2f} "
-                     f"(ensemble mean, {h.get('test_members')} members, {h.get('test_store')})"
-                     for h in card.get("history", []))
+    past = "; ".join(_history_entry(h) for h in card.get("history", []))
     d = cfg["diffusion"]
+    bf16 = card.get("precision") != "float32"     # absent: cards before the choice of precision
     return f"""## `{meta['name']}`
 
 {card.get('status', '')}
 
-- **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8 --bf16{" --symmetry-members" if card.get("symmetry_members") else ""}`
-  (any KF32 store: 32² grid, Δt = 0.2 t.u.; `--bf16` where the CPU has native bf16{"; symmetry members as chosen on validation" if card.get("symmetry_members") else ""}).
+- **Use:** `rollflow forecast {meta['name']} --data STORE --out fc.zarr --members 8{" --bf16" if bf16 else ""}{" --symmetry-members" if card.get("symmetry_members") else ""}`
+  (any KF32 store: 32² grid, Δt = 0.2 t.u.; {"`--bf16` where the CPU has native bf16" if bf16 else "float32 network calls, chosen over bf16 on the selection set"}{"; symmetry members as chosen on validation" if card.get("symmetry_members") else ""}).
 - **Model:** rolling diffusion, n_ctx = {d['num_context']}, W = {d['window_size']},
   K = {d['steps_per_shift']} steps per frame{f" (distilled from K = {d['distilled_from']})" if d.get('distilled_from') else ""},
   η = {d['eta']}; channel-stacked U-Net base {cfg['net']['base_channels']} × {cfg['net']['channel_multipliers']};

@@ -71,6 +71,15 @@ def test_the_report_page_has_every_part(scores, tmp_path):
     assert "| b − a |" in page                      # the default pair: b against the baseline
 
 
+def test_the_headline_lists_solvers_by_cost_whatever_the_order_of_the_scores(scores, tmp_path):
+    """Given solver_64 before solver_32 (as a sorted glob gives solver_128, solver_32, …),
+    the headline listed them in that order."""
+    reordered = {n: scores[n] for n in ("a", "solver_64", "solver_32", "persistence")}
+    report_page(reordered, tmp_path / "r", baseline="a")
+    page = (tmp_path / "r" / "report.md").read_text()
+    assert page.index("| jax-cfd 32² | 1 |") < page.index("| jax-cfd 64² | 1 |")
+
+
 def test_paired_comparisons_are_those_of_the_tables(scores, tmp_path):
     """The page's paired rows are rollflow.analysis.tables.paired_table's, for the pairs
     asked (a solver among them, labelled as in the headline); an unknown name is refused."""
