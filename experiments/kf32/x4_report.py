@@ -24,13 +24,13 @@ DOC = ROOT / "docs/results.md"
 FIGURES = ROOT / "docs/figures/kf32x4"
 START, END = "<!-- kf32x4:start -->", "<!-- kf32x4:end -->"
 STUDENTS = {"student_k1": "K = 1 student", "student_k2": "K = 2 student",
-            "more_k1": "K = 1 student of the continued teacher",
+            "more_k1": "K = 1 student of the continued teacher (final choice, shipped as kf32-rolling-k1)",
             "more_k2": "K = 2 student of the continued teacher",
-            "kf32-rolling-k1": "kf32-rolling-k1 (shipped K = 1 student)"}
+            "kf32-rolling-k1": "earlier kf32-rolling-k1 (K = 1 student of the teacher)"}
 FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
                for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))},
             "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
-            "kf32-rolling": "kf32-rolling (today's, K = 4)",
+            "kf32-rolling": "kf32-rolling (the teacher, K = 4)",
             "kf32-standard": "kf32-standard (today's)",
             "persistence": "persistence", "climatology": "climatology (time-mean field)",
             "climatology_prob": "probabilistic climatology (8 random climate frames)"}
