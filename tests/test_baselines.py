@@ -143,8 +143,12 @@ def test_reference_stores_are_scorable_against_their_truth_and_kept_on_rerun(tmp
     assert sorted(paths) == ["climatology", "climatology_prob", "persistence", "solver_16"]
     stamps = {n: p.stat().st_mtime_ns for n, p in paths.items()}
     for name, path in paths.items():
-        skill = score_forecast_store(path, tmp_path / "truth.zarr", num_resamples=10)
+        skill = score_forecast_store(path, tmp_path / "truth.zarr", num_resamples=10,
+                                     growth=True)
         assert skill.attrs["forecast_num_members"] == (2 if name == "climatology_prob" else 1)
+        # The climatology's members are unrelated frames, not a divergence from one state:
+        # no growth rate (it was a nan row beside λ₁ on the benchmark page).
+        assert "ensemble_growth_rate" not in skill
     assert reference_forecast_stores(tmp_path / "truth.zarr", tmp_path / "refs",
                                      **kwargs) == paths
     with pytest.raises(StoreError, match="lies inside the input"):   # never into an input

@@ -29,13 +29,12 @@ TRAIN_START, TRAIN_END = "<!-- kf32-training:start -->", "<!-- kf32-training:end
 PAIRS = [("rolling", "standard"), ("rolling", "deterministic"), ("rolling", "solver_64"),
          ("deterministic_sym", "deterministic"), ("rolling", "deterministic_sym")]
 LABELS = {"rolling": "rolling diffusion", "standard": "standard diffusion",
-          "deterministic": "deterministic (MSE)", "persistence": "persistence"}
+          "deterministic": "deterministic (MSE)", "persistence": "persistence",
+          "deterministic_sym": "deterministic (MSE), symmetry ensemble"}
 
 
 def _label(name: str) -> str:
-    if name.startswith("solver_"):
-        return f"jax-cfd {name.split('_')[1]}²"
-    return LABELS.get(name, name)
+    return f"jax-cfd {name[7:]}²" if name.startswith("solver_") else LABELS.get(name, name)
 
 
 def _load_scores(out: Path) -> dict:
@@ -48,16 +47,17 @@ def _load_scores(out: Path) -> dict:
 
 def test_section(scores: dict) -> list[str]:
     """`rollflow report`'s page of the test-set scores, embedded."""
-    from rollflow.analysis.report import embedded, report_page
+    from rollflow.analysis.report import embedded, report_command, report_page
 
     if not any(n in scores for n in ("rolling", "standard", "deterministic")):
         return ["Test-set scores: pending (benchmark.py stages forecast … evaluate)."]
-    pairs = [p for p in PAIRS if all(n in scores for n in p)]
-    page = report_page(scores, FIGURES / "report", pairs=pairs, title="KF32 test set",
-                       baseline="rolling" if "rolling" in scores else None)[0]
-    return ["Page: [figures/kf32/report/report.md](figures/kf32/report/report.md) (the same "
-            "as `rollflow report runs/kf32/scores/*.nc --out docs/figures/kf32/report`, whose "
-            "default pairs are every model against the first).",
+    options = dict(pairs=[p for p in PAIRS if all(n in scores for n in p)], title="KF32 test set",
+                   baseline="rolling" if "rolling" in scores else None)
+    page = report_page(scores, FIGURES / "report", **options)[0]
+    command = report_command("runs/kf32/scores", list(scores), "docs/figures/kf32/report",
+                             **options)
+    return ["Page: [figures/kf32/report/report.md](figures/kf32/report/report.md), the same "
+            f"as `{command}` writes (the long rollouts' stores are read below).",
             *embedded(page.read_text(), "figures/kf32/report/", depth=2)]
 
 
@@ -79,8 +79,9 @@ def divergence_section(scores: dict) -> list[str]:
                              summary["lyapunov_exponent_mean"], summary["lyapunov_exponent_std"],
                              "jax-cfd twins at 128², `docs/figures/lyapunov_128`")
     return lines + ["", "The members start from the same state, so their separation grows "
-                    "from the sampler's noise; the rate is fitted over the regime below half "
-                    "of saturation (`rollflow.analysis.separation_growth`, mean over test "
+                    "from the sampler's noise (the symmetry ensemble's: from the network's "
+                    "departures from equivariance); the rate is fitted over the regime below "
+                    "half of saturation (`rollflow.analysis.separation_growth`, mean over test "
                     "trajectories)."]
 
 

@@ -31,7 +31,8 @@ from rollflow.analysis.tables import paired_table, reference_table
 from rollflow.conventions import LEAD_TIME
 from rollflow.errors import DataError
 
-__all__ = ["role_of", "label_of", "evaluation_grid", "subset_of", "report_page", "embedded"]
+__all__ = ["role_of", "label_of", "evaluation_grid", "subset_of", "report_page", "embedded",
+           "report_command"]
 
 SOLVER_NAMES = {"jaxcfd": "jax-cfd", "exponax": "exponax"}
 
@@ -172,3 +173,15 @@ def embedded(page: str, link_prefix: str, depth: int = 1) -> list[str]:
             line = f"{head}]({link_prefix}{link}"
         out.append(line)
     return out
+
+
+def report_command(scores_dir: str, names: Sequence[str], out: str, *, title: str | None = None,
+                   baseline: str | None = None, pairs: Sequence[tuple[str, str]] = ()) -> str:
+    """The `rollflow report` command line that writes the page `report_page` makes from the
+    score stores `scores_dir`/<name>.nc with these options (shell syntax: one brace list)."""
+    stores = (f"{scores_dir}/{{{','.join(names)}}}.nc" if len(names) > 1
+              else f"{scores_dir}/{names[0]}.nc")
+    return " ".join(["rollflow report", stores, f"--out {out}",
+                     *([f"--title '{title}'"] if title else []),
+                     *([f"--baseline {baseline}"] if baseline else []),
+                     *(f"--pair {a} {b}" for a, b in pairs)])

@@ -115,8 +115,8 @@ def plot_scorecard(card: xr.DataArray, labels: Mapping[str, str] | None = None) 
 def plot_lead_panels(scores: Mapping[str, xr.Dataset], roles: Mapping[str, str],
                      labels: Mapping[str, str] | None = None) -> Figure:
     """ρ, RMSE, CRPS and spread–skill of the ensemble mean against lead time, and the
-    per-frame spectral error of the largest- and the smallest-scale octave band, one line
-    per forecaster; the "no skill" references (role "reference") dashed grey, the solvers
+    per-frame spectral error of the largest- and the smallest-scale octave band (log axis),
+    one line per forecaster; the "no skill" references (role "reference") dashed grey, the solvers
     (role "solver") in black, so that every panel shows where skill ends."""
     labels = labels or {}
     panels = [("correlation", "ρ of the ensemble mean"), ("rmse", "RMSE (1/t.u.)"),
@@ -148,6 +148,8 @@ def plot_lead_panels(scores: Mapping[str, xr.Dataset], roles: Mapping[str, str],
         ax.set_title(title + band_names.get(metric, "") if isinstance(metric, int) else title,
                      fontsize=9)
         ax.set_xlabel("lead time (t.u.)", fontsize=8)
+        if isinstance(metric, int):    # the climatology's error is 10-100× the forecasts'
+            ax.set_yscale("log")
     axes[3].axhline(1.0, color="0.8", lw=0.8)
     axes[0].legend(fontsize=6)
     return fig

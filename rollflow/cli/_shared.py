@@ -58,15 +58,16 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse_fn
 
 
-def float_above(minimum: float) -> Callable[[str], float]:
-    """argparse `type=` for finite numbers > `minimum` (a usage error names the bound)."""
+def float_above(minimum: float, *, or_equal: bool = False) -> Callable[[str], float]:
+    """argparse `type=` for finite numbers > `minimum` (≥ with `or_equal`; a usage error
+    names the bound)."""
     def parse_fn(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > minimum or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be a finite number > {minimum} "
-                                             f"(got {text})")
+        if not (value >= minimum if or_equal else value > minimum) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a finite number {'≥' if or_equal else '>'}"
+                                             f" {minimum} (got {text})")
         return value
     return parse_fn

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rollflow.cli._shared import int_at_least
+from rollflow.cli._shared import float_above, int_at_least
 
 __all__ = ["add_parser", "run"]
 
@@ -52,6 +52,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--symmetry-members", action="store_true",
                         help="member m forecasts g_m·ω of a symmetry g_m of the flow and maps "
                              "back (an ensemble from symmetries; member 0 is the plain one)")
+    parser.add_argument("--context-noise", type=float_above(0.0, or_equal=True), default=0.0,
+                        metavar="EPS",
+                        help="members 1… start from the context + EPS·σ·(white noise), σ the "
+                             "data's std: an initial-condition ensemble (member 0 unperturbed)")
     parser.add_argument("--time-chunk", type=int_at_least(1), metavar="N",
                         help="write every N frames and resume inside a batch (long rollouts; "
                              "the values do not depend on N; default: whole batches)")
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                                 precision="bfloat16" if args.bf16 else "float32",
                                 channels_last=args.channels_last,
                                 symmetry_members=args.symmetry_members,
-                                time_chunk=args.time_chunk)
+                                context_noise=args.context_noise, time_chunk=args.time_chunk)
     done = forecast_with_progress(model, vorticity, settings, args.out, attrs=truth.attrs,
                                   desc=f"forecast ({model.config.diffusion.mode})",
                                   extra_attrs={"forecast_checkpoint_step": model.step,

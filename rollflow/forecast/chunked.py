@@ -39,9 +39,11 @@ RESUME_ATTRS = ("forecast_mode", "forecast_num_context", "forecast_window_size",
                 "forecast_eta", "forecast_steps_per_shift", "forecast_init_index",
                 "forecast_init_time", "forecast_frame_stride", "forecast_seed",
                 "forecast_batch_size", "forecast_precision", "forecast_symmetry_members",
-                FINGERPRINT_ATTR)
+                "forecast_context_noise", FINGERPRINT_ATTR)
 """Attrs that must match for an existing store to be resumed (plus the caller's extras);
-`forecast_weights_sha256` (`fingerprint.weights_fingerprint`): the same weights.
+`forecast_weights_sha256` (`fingerprint.weights_fingerprint`): the same weights;
+`forecast_context_noise` is recorded only when > 0 (absent: unperturbed, as every store
+written before the option), so a store resumes only under the same perturbation.
 Not `forecast_time_chunk`: the values do not depend on it, and a saved sampler state
 continues under any chunk size (a block sampler's saved point is a whole block)."""
 

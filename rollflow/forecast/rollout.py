@@ -27,6 +27,7 @@ from rollflow.diffusion import DiffusionConfig, expand_members, make_sampler, sp
 from rollflow.errors import DataError, RollflowError
 from rollflow.forecast.estimate import timing_attrs
 from rollflow.forecast.fingerprint import FINGERPRINT_ATTR, weights_fingerprint
+from rollflow.forecast.perturb import perturb_members, perturbation_generator
 from rollflow.forecast.speed import FastNetwork, InferenceOptions, fast_network
 from rollflow.forecast.symmetric import map_members, member_elements
 from rollflow.store.forecasts import forecast_dataset as store_forecast_dataset
@@ -63,6 +64,8 @@ class ForecastSettings:
         channels_last: NHWC memory order for the network's weights and inputs.
         symmetry_members: member m forecasts g_m·ω and maps back (`forecast.symmetric`):
             an ensemble from the flow's symmetries (needs the truth's forcing wavenumber).
+        context_noise: ε ≥ 0; members m ≥ 1 start from the context + ε σ η (`forecast.perturb`:
+            white noise relative to the data's std σ; member 0 is the unperturbed control).
         time_chunk: `forecast_to_store` writes each batch this many frames at a time and
             can resume within a batch (long rollouts); None: whole batches. The values do
             not depend on it.
@@ -78,6 +81,7 @@ class ForecastSettings:
     precision: str = "float32"
     channels_last: bool = False
     symmetry_members: bool = False
+    context_noise: float = 0.0
     time_chunk: int | None = None
 
     def __post_init__(self) -> None:
@@ -87,8 +91,8 @@ class ForecastSettings:
             if getattr(self, name) < 1:
                 raise DataError(f"ForecastSettings.{name} must be ≥ 1 "
                                 f"(got {getattr(self, name)})")
-        if self.init_index < 0 or self.seed < 0:
-            raise DataError("ForecastSettings.init_index and seed must be ≥ 0")
+        if self.init_index < 0 or self.seed < 0 or not self.context_noise >= 0.0:
+            raise DataError("ForecastSettings.init_index, seed and context_noise must be ≥ 0")
         if self.precision not in ("float32", "bfloat16"):
             raise DataError(f"ForecastSettings.precision must be 'float32' or 'bfloat16' "
                             f"(got {self.precision!r})")
@@ -192,7 +196,9 @@ def batch_context(model: ForecastModel, plan: ForecastPlan, settings: ForecastSe
     context = expand_members(torch.as_tensor(values, device=plan.device), settings.num_members)
     if plan.elements:
         context = map_members(context, plan.elements, plan.forcing_wavenumber)
-    return block, model.normalise(context)
+    generator = perturbation_generator(settings.seed, first, plan.device)
+    return block, perturb_members(model.normalise(context), settings.num_members,
+                                  settings.context_noise, generator)
 
 
 def emitted_values(model: ForecastModel, plan: ForecastPlan, settings: ForecastSettings,
@@ -285,4 +291,5 @@ def forecast_dataset(values: Any, truth: xr.DataArray, attrs: Mapping[str, Any] 
         "forecast_batch_size": settings.batch_size, "forecast_precision": precision,
         "forecast_channels_last": int(settings.channels_last),
         "forecast_symmetry_members": int(settings.symmetry_members),
+        **({"forecast_context_noise": settings.context_noise} if settings.context_noise else {}),
         "forecast_time_chunk": int(settings.time_chunk or 0), FINGERPRINT_ATTR: fingerprint})

@@ -20,6 +20,7 @@ import xarray as xr
 from rollflow.analysis.skill import headline_skill
 from rollflow.analysis.stability import rollout_stability
 from rollflow.analysis.divergence import separation_growth
+from rollflow.analysis.report import role_of
 from rollflow.configio import check_keys
 from rollflow.conventions import LEAD_TIME, MEMBER, SAMPLE, TIME, VORTICITY, X
 from rollflow.forecast.rollout import ForecastModel, ForecastSettings, forecast
@@ -32,15 +33,15 @@ __all__ = ["scored_forecast", "score_forecast_store", "frames_for_horizon",
 _PLAN_KEYS = {"init_index": "init_index", "frames": "num_frames", "members": "num_members",
               "seed": "seed", "batch_size": "batch_size", "steps_per_shift": "steps_per_shift",
               "eta": "eta", "precision": "precision", "symmetry_members": "symmetry_members",
-              "time_chunk": "time_chunk"}
+              "context_noise": "context_noise", "time_chunk": "time_chunk"}
 
 
 def settings_from_plan(section: Mapping[str, Any], *, ignore: Iterable[str] = (),
                        where: str = "the plan", **overrides: Any) -> ForecastSettings:
     """`ForecastSettings` from an experiment plan's TOML table, whose keys are the short
     names (frames, members, init_index, seed, batch_size, steps_per_shift, eta, precision,
-    symmetry_members); keys in `ignore` belong to the driver; any other key is refused
-    (ConfigError naming it). `overrides` (ForecastSettings field names) win."""
+    symmetry_members, context_noise); keys in `ignore` belong to the driver; any other key
+    is refused (ConfigError naming it). `overrides` (ForecastSettings field names) win."""
     ignore = set(ignore)
     check_keys(section, [*_PLAN_KEYS, *ignore], where)
     fields = {_PLAN_KEYS[k]: v for k, v in section.items() if k not in ignore}
@@ -79,9 +80,11 @@ def score_forecast_store(forecast_path: str | os.PathLike, truth_path: str | os.
     members; default all) against the truth store it was started from, computed, with the
     forecast's `forecast_*` attrs and `forecast_num_members` = the members scored.
 
-    With `growth` and ≥ 2 members, `ensemble_growth_rate` (1/t.u.) is the growth rate of
-    the members' separation below half its saturation (`separation_growth`, mean over
-    samples), to set beside the flow's Lyapunov exponent.
+    With `growth` and ≥ 2 members that start from one state (a model's ensemble, not the
+    probabilistic climatology, whose members are unrelated climate frames),
+    `ensemble_growth_rate` (1/t.u.) is the growth rate of the members' separation below
+    half its saturation (`separation_growth`, mean over samples), to set beside the flow's
+    Lyapunov exponent.
 
     Refuses (one line) an unfinished forecast or one started from another truth
     (`rollflow.store.open_for_scoring`)."""
@@ -91,7 +94,7 @@ def score_forecast_store(forecast_path: str | os.PathLike, truth_path: str | os.
                            num_resamples=num_resamples).compute()
     skill.attrs.update({k: v for k, v in forecast_ds.attrs.items() if k.startswith("forecast_")})
     skill.attrs["forecast_num_members"] = int(values.sizes[MEMBER])
-    if growth and values.sizes[MEMBER] >= 2:
+    if growth and values.sizes[MEMBER] >= 2 and role_of(skill) == "model":
         rates = separation_growth(values.swap_dims({TIME: LEAD_TIME}), dim=LEAD_TIME,
                                   upper_fraction=0.5)["growth_rate"]
         skill["ensemble_growth_rate"] = rates.mean()

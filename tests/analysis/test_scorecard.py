@@ -120,3 +120,22 @@ def test_subset_stores_are_readings_of_their_model(scores, tmp_path):
     page = (tmp_path / "r" / "report.md").read_text()
     assert "| model A | 2 | 2.12 | 0.04 |" in page
     assert "a_m2" not in page and "| b − model A |" in page
+
+
+def test_spectral_error_panels_use_a_log_axis(scores):
+    """The climatology's spectral error is 10–100× a forecast's: on a linear axis every
+    forecast's line lay flat on zero (the KF32 page, 2026-12-03)."""
+    from rollflow.analysis.scorecard import plot_lead_panels
+
+    axes = plot_lead_panels(scores, {"persistence": "reference"}).axes
+    assert [ax.get_yscale() for ax in axes] == ["linear"] * 4 + ["log"] * 2
+    assert axes[4].get_title().startswith("spectral error")
+
+
+def test_report_command_names_every_store_and_option():
+    from rollflow.analysis.report import report_command
+
+    assert report_command("s", ["a", "b"], "o", title="T", baseline="a",
+                          pairs=[("a", "b"), ("b", "c")]) == (
+        "rollflow report s/{a,b}.nc --out o --title 'T' --baseline a --pair a b --pair b c")
+    assert report_command("s", ["a"], "o") == "rollflow report s/a.nc --out o"

@@ -233,3 +233,27 @@ def test_a_reshipped_model_of_the_same_name_is_not_served_the_old_forecast(
     assert "reusing" not in capsys.readouterr().err
     assert main(["demo", "--config", str(config), "--out", str(fresh)]) == 0
     assert "reusing" in capsys.readouterr().err
+
+
+def test_forecast_context_noise_from_the_command_line(demo_dir, tmp_path, capsys):
+    """`--context-noise EPS` perturbs members 1… (recorded in the attrs; member 0 is the
+    plain forecast's, bit for bit); a negative EPS is a one-line usage error."""
+    from rollflow.store import open_trajectories
+
+    _, out = demo_dir
+    args = ["forecast", str(out / "run"), "--data", str(out / "test.zarr"), "--members", "2",
+            "--frames", "3"]
+    assert main([*args, "--out", str(tmp_path / "plain.zarr")]) == 0
+    assert main([*args, "--out", str(tmp_path / "ic.zarr"), "--context-noise", "0.05"]) == 0
+    plain = open_trajectories(tmp_path / "plain.zarr", validate=False)
+    ic = open_trajectories(tmp_path / "ic.zarr", validate=False)
+    assert ic.attrs["forecast_context_noise"] == 0.05
+    np.testing.assert_array_equal(ic.vorticity.isel(member=0).values,
+                                  plain.vorticity.isel(member=0).values)
+    assert not np.array_equal(ic.vorticity.isel(member=1).values,
+                              plain.vorticity.isel(member=1).values)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--out", str(tmp_path / "bad.zarr"), "--context-noise", "-0.1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and "must be a finite number ≥ 0.0" in err[-1]
