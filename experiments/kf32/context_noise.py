@@ -26,24 +26,6 @@ MODEL, MEMBERS = "kf32-rolling-k1", 8
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 
 
-def segments(plan: dict, store: Path, split: str) -> Path:
-    """The split's 3-states-per-trajectory segments, as experiments/kf32/x4.py makes them."""
-    from rollflow.generate import generate_store, load_simulation_config
-    from rollflow.store import cut_segments, open_trajectories, save_dataset
-
-    name = plan["data"][split]
-    source = store / f"{Path(name).stem}.zarr"
-    sim = load_simulation_config(HERE / name)
-    generate_store(sim.flow, source, batch_size=sim.generation.batch_size,
-                   command=f"context_noise.py ({split})")
-    if not (path := store / f"{split}_segments.zarr").exists():
-        save_dataset(cut_segments(open_trajectories(source),
-                                  starts=plan["data"]["segment_starts"],
-                                  num_frames=plan["data"]["segment_frames"],
-                                  source_name=str(source)), path)
-    return path
-
-
 def forecasts(truth_path: Path, target: Path, fc: dict, runs: dict[str, tuple]) -> None:
     """runs: name → (members, ε); every store resumes or is kept."""
     import torch
@@ -84,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from rollflow.baselines import reference_forecast_stores
     from rollflow.configio import load_toml
-    from rollflow.forecast import score_forecast_store
-    from rollflow.store import save_dataset
+    from x4 import segments
+    from x4_test import score_stores
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--amplitudes", type=float, nargs="+", default=[0, 0.02, 0.05, 0.1, 0.2])
@@ -96,18 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     plan = load_toml(HERE / "x4.toml")
     split = "selection" if args.test is None else "test"
     amplitudes = args.amplitudes if args.test is None else [args.test]
-    truth, out, fc = segments(plan, args.data, split), args.out / split, plan["test"]
+    truth = segments(plan, args.data, split, command="context_noise.py")
+    out, fc = args.out / split, plan["test"]
     runs = {f"eps_{eps:g}": (MEMBERS, eps) for eps in amplitudes}
     forecasts(truth, out / "forecasts", fc, runs | ({"one_member": (1, 0.0)} if args.test
                                                    is not None else {}))
     reference_forecast_stores(truth, out / "forecasts", init_index=fc["init_index"],
                               num_frames=fc["frames"], solver_sizes=plan["solvers"])
-    (out / "scores").mkdir(parents=True, exist_ok=True)
-    scores = {}
-    for source in sorted((out / "forecasts").glob("*.zarr")):
-        if not (path := out / "scores" / f"{source.stem}.nc").exists():
-            save_dataset(score_forecast_store(source, truth), path)
-        scores[source.stem] = xr.load_dataset(path)
+    score_stores(out / "forecasts", truth, out / "scores")     # with 2-, 4-member subsets
+    scores = {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))}
     summary = {name: read(scores, name, eps) for name, (_, eps) in runs.items()}
     if "one_member" in scores:
         summary["one_member"] = read(scores, "one_member", 0.0)

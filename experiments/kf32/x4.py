@@ -28,19 +28,31 @@ STAGES = ("data", "train", "distill", "select", "choose", "forecast", "evaluate"
 say = announcer("x4")
 
 
+def split_store(plan: dict, store: Path, split: str, command: str = "x4.py") -> Path:
+    """The plan's store of `split` (generated or resumed; kept when complete)."""
+    name = plan["data"][split]
+    sim = load_simulation_config(HERE / name)
+    return generate_store(sim.flow, store / f"{Path(name).stem}.zarr",
+                          batch_size=sim.generation.batch_size, command=f"{command} ({split})")
+
+
+def segments(plan: dict, store: Path, split: str, command: str = "x4.py") -> Path:
+    """The split's store cut into the plan's segments (3 states per trajectory)."""
+    source = split_store(plan, store, split, command)
+    if not (path := store / f"{split}_segments.zarr").exists():
+        save_dataset(cut_segments(open_trajectories(source),
+                                  starts=plan["data"]["segment_starts"],
+                                  num_frames=plan["data"]["segment_frames"],
+                                  source_name=str(source)), path)
+    return path
+
+
 def data(plan: dict, out: Path, store: Path) -> None:
-    for split in ("train", "validation", "test", "selection"):
-        if name := plan["data"][split]:
-            sim = load_simulation_config(HERE / name)
-            generate_store(sim.flow, store / f"{Path(name).stem}.zarr",
-                           batch_size=sim.generation.batch_size, command=f"x4.py ({split})")
+    for split in ("train", "validation"):
+        if plan["data"][split]:
+            split_store(plan, store, split)
     for split in ("test", "selection"):
-        source = store / f"{Path(plan['data'][split]).stem}.zarr"
-        if not (segments := store / f"{split}_segments.zarr").exists():
-            save_dataset(cut_segments(open_trajectories(source),
-                                      starts=plan["data"]["segment_starts"],
-                                      num_frames=plan["data"]["segment_frames"],
-                                      source_name=str(source)), segments)
+        segments(plan, store, split)
 
 
 def train_teacher(plan: dict, out: Path, store: Path) -> None:
