@@ -38,7 +38,9 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def _train_step_fn(config, compile_: bool):
+def _train_step_fn(config, compile_: bool, bf16: bool = False):
+    import contextlib
+
     import torch
 
     from rollflow.diffusion import make_objective
@@ -54,7 +56,9 @@ def _train_step_fn(config, compile_: bool):
 
     def step(index: int) -> None:
         generator = torch.Generator().manual_seed(index)
-        loss, _ = objective.loss(forward, frames, generator=generator)
+        with (torch.autocast("cpu", dtype=torch.bfloat16) if bf16
+              else contextlib.nullcontext()):
+            loss, _ = objective.loss(forward, frames, generator=generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), config.optim.grad_clip)
@@ -108,7 +112,8 @@ def run_variant(args: argparse.Namespace) -> dict:
     if args.variant == "loop":
         rate, warm_s = _time_loop(config, args)
     else:
-        step = _train_step_fn(config, compile_=args.variant == "compile")
+        step = _train_step_fn(config, compile_=args.variant == "compile",
+                              bf16=args.variant == "bf16")
         start = time.perf_counter()
         for i in range(args.warmup):
             step(i)
@@ -197,6 +202,7 @@ def render(rows: list[dict], sampling: list[dict], args: argparse.Namespace) -> 
              "| variant | samples/s | steps/s | vs eager | warm-up (s) | peak RSS (MiB) | "
              "RSS growth after imports (MiB) |", "|---|---|---|---|---|---|---|"]
     names = {"eager": "eager, compute only", "compile": "torch.compile, compute only",
+             "bf16": "eager, bf16 autocast (CPU), compute only",
              "loop": "eager, full `train` loop (store reads, EMA)"}
     for r in rows:
         lines.append(f"| {names[r['variant']]} | {r['samples_per_s']:.2f} | "

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 from collections.abc import Callable
 from typing import Literal
 
 import torch
+
+from rollflow.nets.precision import native_bf16
 
 __all__ = ["InferenceOptions", "native_bf16", "fast_network", "FastNetwork"]
 
@@ -47,15 +48,6 @@ class InferenceOptions:
 
             raise ConfigError(f"precision must be 'float32' or 'bfloat16' "
                               f"(got {self.precision!r})")
-
-
-@functools.cache
-def native_bf16() -> bool:
-    """True when this CPU computes bf16 natively (oneDNN's own check: avx512_bf16/AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 class FastNetwork:

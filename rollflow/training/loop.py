@@ -19,7 +19,6 @@ checkpoint's info and logged with each "train" record, next to the samples seen.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import signal
 import threading
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 
 from rollflow.errors import RollflowError, Terminated
+from rollflow.nets.precision import autocast_bf16
 from rollflow.training.checkpoint import latest_checkpoint, prune_checkpoints, save_checkpoint
 from rollflow.training.config import OptimConfig, TrainConfig
 from rollflow.training.data import derive_seed
@@ -51,10 +51,9 @@ def learning_rate(optim: OptimConfig, step: int) -> float:
     return optim.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def _autocast(state: RunState):
+    """bf16 autocast where the run asked for it (`RunState.autocast`), else a no-op."""
+    return autocast_bf16(state.device, state.autocast)
 
 
 class _InterruptGuard:
@@ -107,7 +106,7 @@ def train_step(state: RunState, frames: torch.Tensor) -> dict[str, Any]:
     frames = frames.to(state.device, state.dtype, non_blocking=True)
     state.network.train()
     group = state.group
-    with _autocast(state.device):
+    with _autocast(state):
         loss, stats = state.objective.loss(state.forward, frames, generator=generator,
                                            shard=group.shard(config.optim.batch_size))
     batch_loss = group.sum(float(loss.detach()))     # this rank's part → the batch's loss
@@ -141,7 +140,7 @@ def validation_loss(state: RunState) -> float:
     for first in range(0, len(indices), batch):
         chunk = indices[first:first + batch]
         frames = torch.stack([dataset[int(i)] for i in chunk]).to(state.device, state.dtype)
-        with _autocast(state.device):
+        with _autocast(state):
             loss, _ = state.objective.loss(state.ema, frames, generator=generator)
         total += float(loss) * len(chunk)
         seen += len(chunk)
@@ -271,7 +270,9 @@ def train(config: TrainConfig, data_path: str | Path, run_dir: str | Path, *,
 
 def _train_iter(state: RunState, end: int) -> Iterator[dict[str, Any]]:
     try:
-        yield {"kind": "start", "step": state.step, "end": end, "device": str(state.device),
+        device = str(state.device) + (", bf16 autocast" if state.autocast else "")
+        yield {"kind": "start", "step": state.step, "end": end, "device": device,
+               "notice": state.notice,
                "train_windows": len(state.train_set), "mean": state.stats.mean,
                "std": state.stats.std}
         yield from _run_loop(state, end)

@@ -20,6 +20,8 @@ def _consume(records, show: bool = True) -> dict:
     from tqdm import tqdm
 
     first = next(records)
+    if show and first.get("notice"):
+        print(first["notice"], file=sys.stderr)
     bar = tqdm(total=first["end"], initial=first["step"], unit="step", dynamic_ncols=True,
                desc=f"train ({first['device']})", file=sys.stderr, disable=not show)
     smooth, postfix, last = None, {}, first

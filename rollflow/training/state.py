@@ -22,6 +22,7 @@ from rollflow.diffusion import make_objective
 from rollflow.diffusion.distill import DistillationObjective
 from rollflow.errors import CheckpointError, ConfigError, DataError
 from rollflow.nets import build_network
+from rollflow.nets.precision import bf16_available
 from rollflow.specs import FlowSpec
 from rollflow.store import open_trajectories
 from rollflow.store.lock import WriterLock
@@ -70,6 +71,8 @@ class RunState:
     cpu_seconds: float = 0.0  # process CPU time spent in the training loop, all sessions
     group: ProcessGroup = dataclasses.field(default_factory=ProcessGroup)  # rank 0 writes
     lock: Any = None          # rank 0's writer lock on run_dir, held while the state lives
+    autocast: bool = False    # forward passes under bf16 autocast (CUDA; CPU: runtime.bf16)
+    notice: str | None = None  # one line for the user about how the run executes
 
     @property
     def dtype(self) -> torch.dtype:
@@ -226,11 +229,25 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
                                                   num_elements=num_elements),
         stats=stats, info=info, log=MetricsLog(run_dir / "metrics.jsonl"), group=group,
         lock=lock)
+    state.autocast, state.notice = _autocast_choice(config, device)
     if ckpt is not None:
         _restore(state, ckpt)
     elif group.is_main:
         (run_dir / "config.json").write_text(json.dumps(to_mapping(config), indent=1))
     return state
+
+
+def _autocast_choice(config: TrainConfig, device: torch.device) -> tuple[bool, str | None]:
+    """(bf16 autocast on?, notice): always on CUDA; on CPU when runtime.bf16 asks for it and
+    the CPU computes bf16 natively, else float32 with a one-line notice."""
+    if device.type == "cuda":
+        return True, None
+    if not config.runtime.bf16:
+        return False, None
+    if bf16_available(device):
+        return True, None
+    return False, ("runtime.bf16 was asked for, but this CPU has no native bf16 "
+                   "(avx512_bf16/AMX); training in float32")
 
 
 def _restore(state: RunState, ckpt: Checkpoint) -> None:
