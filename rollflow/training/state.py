@@ -97,6 +97,14 @@ def _open_data(config: TrainConfig, data_path: str | Path) -> tuple[Any, int, in
     return vorticity, grid, FlowSpec.from_attrs(dataset.attrs).forcing_wavenumber
 
 
+def preloaded(vorticity: Any, limit_mib: int) -> Any:
+    """The store's vorticity read into memory when it is at most `limit_mib` MiB, else
+    the lazy array as it is (the values, and so the batches, are the same either way)."""
+    if vorticity.nbytes > limit_mib * 2**20:
+        return vorticity
+    return vorticity.load()
+
+
 def num_symmetry_elements(augment: str, grid: int, forcing_wavenumber: int) -> int:
     """How many group elements the sampler draws from (0: no augmentation); DataError in
     one line when the grid does not admit the whole group."""
@@ -168,6 +176,7 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
     ckpt_path = _check_run_dir(run_dir, resume)
     group.barrier()          # every rank has looked at run_dir before rank 0 writes to it
     vorticity, grid, forcing_wavenumber = _open_data(config, data_path)
+    vorticity = preloaded(vorticity, config.runtime.preload_mib)
     num_elements = num_symmetry_elements(config.data.augment, grid, forcing_wavenumber)
     train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],
                                                config.data.num_validation_samples)

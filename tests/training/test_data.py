@@ -136,3 +136,17 @@ def test_augmented_batches_keep_the_order_and_depend_only_on_seed_and_step():
     rank1 = StepBatchSampler(10, 4, seed=7, num_elements=512, rows=slice(2, 4))
     assert next(iter(rank1)) == batches[0][2:4]
     assert StepBatchSampler(10, 4, seed=8, num_elements=512).batch(0) != batches[0]
+
+
+def test_preloaded_vorticity_lives_in_memory_and_only_below_the_limit(store):
+    import shutil
+
+    from rollflow.store import open_trajectories
+    from rollflow.training.state import preloaded
+
+    lazy = open_trajectories(store)["vorticity"]
+    expected = lazy.values.copy()
+    assert preloaded(lazy, limit_mib=0) is lazy                  # above the limit: as it is
+    loaded = preloaded(open_trajectories(store)["vorticity"], limit_mib=1)   # 36 KiB store
+    shutil.rmtree(store)                    # the store is gone; the loaded copy still reads
+    np.testing.assert_array_equal(loaded.values, expected)

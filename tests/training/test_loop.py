@@ -280,3 +280,16 @@ def test_learning_curve_scores_each_stop_once_and_resumes(store, tmp_path):
     again = learning_curve(config, store, run, [4, 8, 12], score, path, show=False)
     assert calls == [4, 8, 12] and again[:2] == curve          # scored steps are not redone
     assert json.loads(path.read_text()) == again
+
+
+def test_a_preloaded_store_gives_the_run_of_the_lazy_store(store, tmp_path):
+    from rollflow.training import RuntimeConfig
+
+    runs = {}
+    for limit in (0, 64):       # 0: every window read from the store; 64 MiB: all in memory
+        config = tiny_config("rolling", total_steps=4).replace(
+            runtime=RuntimeConfig(device="cpu", num_threads=1, preload_mib=limit))
+        list(train(config, store, tmp_path / f"run{limit}"))
+        runs[limit] = _tensors(tmp_path / f"run{limit}")
+    assert runs[0][0] == runs[64][0] == 4
+    _assert_identical(runs[0][1], runs[64][1])
