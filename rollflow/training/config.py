@@ -152,9 +152,9 @@ class RuntimeConfig:
         device: "auto" (CUDA if available, else CPU), "cpu" or "cuda". On CUDA the forward
             pass runs under bf16 autocast.
         bf16: on a CPU with native bf16 (avx512_bf16/AMX), the forward pass and loss run
-            under bf16 autocast too (weights, optimiser and EMAs stay float32); 1.3× the
-            steps/s at batch 8, 1.6× at batch 32 on the project's Intel Xeon
-            (benchmarks/training.py). Without native bf16 the run says so and uses float32.
+            under bf16 autocast too (weights, optimiser and EMAs stay float32); 1.3–1.6× the
+            steps/s at batch 8, 1.7–1.8× at batch 32 on the project's Intel Xeon
+            (docs/performance.md). Without native bf16 the run says so and uses float32.
         compile: wrap the network in torch.compile for training steps.
         num_workers: DataLoader worker processes (0: load in the training process).
         preload_mib: read the store's vorticity into memory at the start when it is at most
