@@ -1,9 +1,11 @@
 """Issue 14's results section of docs/results.md, from the outputs of experiments/kf32/x4.py.
 
-    .venv/bin/python experiments/kf32/x4_report.py [--out runs/kf32x4]
+    .venv/bin/python experiments/kf32/x4_report.py [--plan experiments/kf32/x4.toml]
+        [--out runs/kf32x4]
 
-Every number comes from a file the driver wrote (scores, learning curves, EMA and final
-choices); costs count every member. Tables and figures: rollflow.analysis.readings/.tables.
+The plan's [report] names the block of docs/results.md (and docs/figures/<block>/), its
+heading, labels and pairs. Every number comes from a file the driver wrote (scores, learning
+curves, EMA and final choices); costs count every member.
 """
 
 from __future__ import annotations
@@ -16,48 +18,54 @@ from pathlib import Path
 
 from rollflow.analysis.readings import line_of, solver_readings, verdicts_table
 from rollflow.analysis.tables import ema_table, replace_block
+from rollflow.configio import load_toml
 from rollflow.provenance import git_commit, machine_description
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DOC = ROOT / "docs/results.md"
-FIGURES = ROOT / "docs/figures/kf32x4"
-START, END = "<!-- kf32x4:start -->", "<!-- kf32x4:end -->"
-STUDENTS = {"student_k1": "K = 1 student", "student_k2": "K = 2 student",
-            "more_k1": "K = 1 student of the continued teacher (final choice, shipped as kf32-rolling-k1)",
-            "more_k2": "K = 2 student of the continued teacher",
-            "kf32-rolling-k1": "earlier kf32-rolling-k1 (K = 1 student of the teacher)"}
-FAMILIES = {**{f"{run}{tag}": label + extra for run, label in STUDENTS.items()
-               for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))},
-            "teacher": "teacher (K = 4)", "teacher_more": "continued teacher (K = 4)",
-            "kf32-rolling": "kf32-rolling (the teacher, K = 4)",
-            "kf32-standard": "kf32-standard (today's)",
-            "persistence": "persistence", "climatology": "climatology (time-mean field)",
-            "climatology_prob": "probabilistic climatology (8 random climate frames)"}
-SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
-PAIRS = [(f"{run}{tag}", "solver_64") for run in STUDENTS for tag in ("", "_bf16")] + [
-    ("teacher", "solver_64"), ("teacher", "kf32-rolling"), ("teacher_more", "teacher"),
-    ("more_k1", "kf32-rolling-k1"), ("more_k1_bf16", "kf32-rolling-k1"), ("more_k2", "more_k1"),
-    ("kf32-rolling-k1_bf16", "kf32-rolling-k1"), ("kf32-rolling-k1", "kf32-rolling")]
+SOLVERS = {f"solver_{n}": f"jax-cfd {n}²" for n in (32, 64, 128)}
+REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
+              "climatology_prob": "probabilistic climatology (8 random climate frames)"}
+
+
+def labels_and_pairs(report: dict) -> tuple[dict, list]:
+    """The plan's [report] labels (each student's also for its bf16 calls) and the paired
+    comparisons: every student at both precisions against jax-cfd 64², then the plan's."""
+    students = report["students"]
+    labels = {f"{run}{tag}": label + extra for run, label in students.items()
+              for tag, extra in (("_bf16", ", bf16 calls"), ("", ""))}
+    labels |= report["labels"] | REFERENCES
+    pairs = [(f"{run}{tag}", "solver_64") for run in students for tag in ("", "_bf16")]
+    return labels, pairs + [tuple(p) for p in report["pairs"]]
+
+
+def _rel(path: Path) -> Path:
+    return path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+
+
+def _source_cpu_hours(weights: str | None) -> float:
+    """Training CPU-hours of a warm start's source (a run; a shipped card without data)."""
+    from rollflow.training.shipped import cpu_hours_by_stage
+
+    path = ROOT / weights if weights and (ROOT / weights).exists() else weights
+    stages = cpu_hours_by_stage(path) if weights else {}
+    return sum(h for stage, h in stages.items() if stage != "data")
 
 
 def load(out: Path) -> dict:
-    import xarray as xr
-
+    import xarray as xr  # noqa: E402 (heavy import, only where scores are read)
     return {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))}
 
 
 def learning_curve_rows(out: Path) -> list[str]:
     """Each teacher's validation skill against CPU-hours (a warm start's counting the run it
     started from), and the rolling model shipped before issue 14 on the same protocol."""
-    from rollflow.training import latest_progress
-
     lines = ["| teacher step | windows seen | CPU-hours | T₀.₈ validation (ens. mean, 4 "
              "members) | T₀.₈ single member |", "|---|---|---|---|---|"]
     for curve in sorted(out.glob("*/learning_curve.json")):
         source = json.loads((curve.parent / "config.json").read_text()).get("init", {})
-        before = (latest_progress(ROOT / source["weights"])[1]["cpu_seconds"] / 3600
-                  if source.get("weights") else 0.0)
+        before = _source_cpu_hours(source.get("weights"))
         lines += [f"| {curve.parent.name} {e['step']} | {e['samples_seen']} | "
                   f"{before + e['cpu_hours']:.2f} | {e['T_mean']['0.8']:.2f} | "
                   f"{e['T_member']['0.8']:.2f} |" for e in json.loads(curve.read_text())]
@@ -83,56 +91,60 @@ def ema_rows(out: Path) -> list[str]:
         "the choice among them is void."]) if choices else []
 
 
-def choice_rows(out: Path) -> list[str]:
+def choice_rows(out: Path, labels: dict) -> list[str]:
     """The choose stage: every candidate on the selection set, the chosen one marked."""
     if not (path := out / "final_choice.json").exists():
         return []
     choice = json.loads(path.read_text())
     return (["### Choice of the final model (selection set: 24 validation trajectories × 3 "
              "states, seed 500; never the test set)", ""]
-            + verdicts_table(choice["selection"], FAMILIES, choice["chosen"], "jax-cfd 64²")
+            + verdicts_table(choice["selection"], labels, choice["chosen"], "jax-cfd 64²")
             + ["", "Chosen: the candidate whose worse reading (single-member margin, or the "
                "interval's lower end) is largest.", ""])
 
 
-def test_section(scores: dict) -> list[str]:
+def test_section(scores: dict, out: Path, report: dict) -> list[str]:
     """`rollflow report`'s page of the test-set score stores (readings at every M with the
     cost of all members, references, paired comparisons, scorecard, panels, Pareto)."""
     from rollflow.analysis.report import embedded, report_page
 
     if line_of(solver_readings(scores, SOLVERS)) is None:
         return ["Test-set scores: pending (x4.py stages forecast, evaluate)."]
-    page = report_page(scores, FIGURES / "report", labels=FAMILIES,
-                       pairs=[p for p in PAIRS if all(n in scores for n in p)],
-                       baseline="kf32-rolling-k1" if "kf32-rolling-k1" in scores else None,
+    labels, pairs = labels_and_pairs(report)
+    figures = f"figures/{report['block']}/report"
+    page = report_page(scores, ROOT / "docs" / figures, labels=labels,
+                       pairs=[p for p in pairs if all(n in scores for n in p)],
+                       baseline=report["baseline"] if report["baseline"] in scores else None,
                        title="KF32 test set")[0]
     return ["### Test set: 16 trajectories × 3 initial states (seed 1000), cluster "
             "bootstrap by trajectory", "",
-            "Page: [figures/kf32x4/report/report.md](figures/kf32x4/report/report.md) (the "
-            "same as `rollflow report runs/kf32x4/scores/*.nc --out docs/figures/kf32x4/report`"
-            " but for its labels and pairs).", *embedded(page.read_text(),
-                                                         "figures/kf32x4/report/", depth=2)]
+            f"Page: [{figures}/report.md]({figures}/report.md) (the same as `rollflow report "
+            f"{_rel(out)}/scores/*.nc --out docs/{figures}` but for its labels and "
+            "pairs).", *embedded(page.read_text(), f"{figures}/", depth=2)]
 
 
-def section(out: Path) -> list[str]:
+def section(out: Path, plan_path: Path, report: dict) -> list[str]:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return [START, "", "## Issue 14: skill per CPU-second (KF32, 4× data, symmetries, "
-            "distillation)", "",
-            f"Generated by `.venv/bin/python experiments/kf32/x4_report.py` at commit "
-            f"`{git_commit(ROOT)}`, {when}, on {machine_description()} (no GPU). Inputs: "
-            "`experiments/kf32/x4.py` (plan `experiments/kf32/x4.toml`).", "",
-            *learning_curve_rows(out), *ema_rows(out), "", *choice_rows(out),
-            *test_section(load(out)), "", END]
+    plan = _rel(plan_path)
+    return ["", f"## {report['heading']}", "",
+            f"Generated by `.venv/bin/python experiments/kf32/x4_report.py --plan {plan} --out "
+            f"{_rel(out)}` at commit `{git_commit(ROOT)}`, {when}, on "
+            f"{machine_description()} (no GPU). Inputs: `experiments/kf32/x4.py` (plan "
+            f"`{plan}`).", "", *learning_curve_rows(out), *ema_rows(out), "",
+            *choice_rows(out, labels_and_pairs(report)[0]),
+            *test_section(load(out), out, report), ""]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plan", type=Path, default=HERE / "x4.toml")
     parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32x4")
     args = parser.parse_args(argv)
-    block = "\n".join(section(args.out))
-    DOC.write_text(replace_block(DOC.read_text(), START, END, block))
-    print(f"[x4_report] wrote {DOC}", file=sys.stderr)
-    return 0
+    report = load_toml(args.plan)["report"]
+    start, end = f"<!-- {report['block']}:start -->", f"<!-- {report['block']}:end -->"
+    block = "\n".join([start, *section(args.out.resolve(), args.plan, report), end])
+    DOC.write_text(replace_block(DOC.read_text(), start, end, block))   # new: at the end
+    return print(f"[x4_report] wrote {DOC}", file=sys.stderr) or 0
 
 
 if __name__ == "__main__":

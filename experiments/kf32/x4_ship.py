@@ -1,8 +1,9 @@
 """Ship issue 14's models with cards that state honest cost, from experiments/kf32/x4.py.
 
-    .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4] [--status TEXT]
+    .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4]
+        [--plan experiments/kf32/x4.toml] [--status TEXT]
 
-RUN is a run of x4.toml, e.g. `more_k1` (its EMA as chosen on validation), and NAME the
+RUN is a run of the plan, e.g. `more_k1` (its EMA as chosen on validation), and NAME the
 shipped name; or RUN = NAME, a shipped model whose card is renewed (new test readings, the
 sampling chosen on validation), its weights and training record kept. The card's test
 readings come from the x4 test scores (scores/<RUN>*.nc): every reading with its members
@@ -55,20 +56,25 @@ def readings(out: Path, run: str, upfront_hours: float) -> list[dict]:
     return rows
 
 
-def cpu_hours(out: Path, run: str) -> dict:
+def cpu_hours(out: Path, run: str, plan_path: Path) -> dict:
     """CPU-hours of everything that produced `run`: the data, then each run it descends
-    from (x4.toml: teachers, then distillations), oldest first."""
+    from (the plan's teachers, then distillations), oldest first; a first teacher warm-started
+    from a shipped model adds that model's card (its data instead of DATA_CPU_HOURS)."""
     from rollflow.configio import load_toml
     from rollflow.training import latest_progress
+    from rollflow.training.shipped import cpu_hours_by_stage, shipped_models
 
-    plan = load_toml(HERE / "x4.toml")
+    plan = load_toml(plan_path)
     parent = {student: source for source, student, _ in plan["distill"]["runs"]}
     parent |= {later[1]: earlier[1] for earlier, later in zip(plan["teachers"],
                                                                plan["teachers"][1:])}
     chain = [run]
     while chain[-1] in parent:
         chain.append(parent[chain[-1]])
-    hours = {"data": DATA_CPU_HOURS}
+    source = load_toml(HERE / plan["teachers"][0][0]).get("init", {}).get("weights")
+    shipped = cpu_hours_by_stage(source) if source in shipped_models() else {}
+    hours = {"data": shipped.pop("data", DATA_CPU_HOURS),
+             **{f"{source} {stage}": h for stage, h in shipped.items()}}
     for name in reversed(chain):
         hours[name] = latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
     return hours
@@ -90,6 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("run")
     parser.add_argument("name")
     parser.add_argument("--out", type=Path, default=ROOT / "runs/kf32x4")
+    parser.add_argument("--plan", type=Path, default=HERE / "x4.toml")
     parser.add_argument("--status", default="")
     args = parser.parse_args(argv)
     run_dir, history, old = args.out / args.run, [], None
@@ -104,7 +111,7 @@ def main(argv=None) -> int:
             "precision": precision(args.out, args.run)}
     if run_dir.is_dir():        # a run of x4.toml: its weights at the EMA chosen on validation
         choice = json.loads((run_dir / "ema_choice.json").read_text())
-        hours = cpu_hours(args.out, args.run)
+        hours = cpu_hours(args.out, args.run, args.plan)
         card |= {"ema_decay": choice["chosen"], "validation": choice,
                  "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
                  "test_readings": readings(args.out, args.run, sum(hours.values()))}

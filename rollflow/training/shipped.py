@@ -30,7 +30,8 @@ from rollflow.training.config import train_config_from_mapping
 from rollflow.training.data import NormStats
 
 __all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card", "recard_model",
-           "released_model", "export_model", "load_shipped_tensors", "shipped_parts"]
+           "released_model", "export_model", "load_shipped_tensors", "shipped_parts",
+           "cpu_hours_by_stage"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MODEL_FORMAT = "rollflow-model"
@@ -64,6 +65,17 @@ def read_model_card(name: str, directory: Path | None = None) -> dict[str, Any]:
     if meta.get("format") != MODEL_FORMAT or version != MODEL_VERSION:
         raise CheckpointError(f"{path}: not a {MODEL_FORMAT} v{MODEL_VERSION} file")
     return meta
+
+
+def cpu_hours_by_stage(ref: str | Path) -> dict[str, float]:
+    """CPU-hours of what produced `ref`: a run directory's own training ({"training": h},
+    from its newest checkpoint), or a shipped model's card (its `cpu_hours_by_stage`, the
+    data included; {} when the card has none)."""
+    from rollflow.training.checkpoint import latest_progress
+
+    if Path(ref).is_dir():
+        return {"training": latest_progress(ref)[1].get("cpu_seconds", 0.0) / 3600}
+    return dict(read_model_card(str(ref))["card"].get("cpu_hours_by_stage", {}))
 
 
 def _sha256(path: Path) -> str:
