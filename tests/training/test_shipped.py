@@ -150,3 +150,16 @@ def test_a_released_model_comes_back_from_git_history(run_dir, tmp_path):
     assert load_trained(path).step == load_trained(run_dir).step
     with pytest.raises(FileNotFoundError, match="no rollflow/weights/absent.json"):
         shipped.released_model(first, "absent", tmp_path / "old", root=repo)
+
+
+def test_cpu_hours_by_stage_of_a_run_and_of_a_shipped_card(run_dir, weights_dir):
+    from rollflow.training import latest_progress
+
+    seconds = latest_progress(run_dir)[1]["cpu_seconds"]
+    assert seconds > 0
+    assert shipped.cpu_hours_by_stage(run_dir) == {"training": seconds / 3600}
+    stages = {"data": 2.5, "teacher": 3.5}
+    shipped.export_model(run_dir, "tiny-rolling", card={"cpu_hours_by_stage": stages})
+    assert shipped.cpu_hours_by_stage("tiny-rolling") == stages
+    shipped.export_model(run_dir, "tiny-bare")
+    assert shipped.cpu_hours_by_stage("tiny-bare") == {}
