@@ -47,14 +47,13 @@ def _rel(path: Path) -> Path:
 def _source_cpu_hours(weights: str | None) -> float:
     """Training CPU-hours of a warm start's source (a run; a shipped card without data)."""
     from rollflow.training.shipped import cpu_hours_by_stage
-
     path = ROOT / weights if weights and (ROOT / weights).exists() else weights
     stages = cpu_hours_by_stage(path) if weights else {}
     return sum(h for stage, h in stages.items() if stage != "data")
 
 
 def load(out: Path) -> dict:
-    import xarray as xr  # noqa: E402 (heavy import, only where scores are read)
+    import xarray as xr
     return {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))}
 
 
