@@ -39,12 +39,11 @@ def _rss_mib() -> float:
 
 
 def _train_step_fn(config, compile_: bool, bf16: bool = False):
-    import contextlib
-
     import torch
 
     from rollflow.diffusion import make_objective
     from rollflow.nets import build_network
+    from rollflow.nets.precision import autocast_bf16
 
     torch.manual_seed(0)
     network = build_network(config.net, config.num_frames)
@@ -56,8 +55,7 @@ def _train_step_fn(config, compile_: bool, bf16: bool = False):
 
     def step(index: int) -> None:
         generator = torch.Generator().manual_seed(index)
-        with (torch.autocast("cpu", dtype=torch.bfloat16) if bf16
-              else contextlib.nullcontext()):
+        with autocast_bf16(torch.device("cpu"), bf16):
             loss, _ = objective.loss(forward, frames, generator=generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

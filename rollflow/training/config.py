@@ -159,7 +159,7 @@ class RuntimeConfig:
         num_workers: DataLoader worker processes (0: load in the training process).
         preload_mib: read the store's vorticity into memory at the start when it is at most
             this many MiB (0: read every window from the store). Same values, so the same
-            run; a window then costs ≈ 0.2 ms instead of ≈ 3 ms of chunk decompression.
+            run, without a chunk decompression per window.
         num_threads: torch intra-op CPU threads; None leaves torch's default.
         precision: "float32" (default) or "float64" weights, optimiser state and batches:
             for exactness checks (sums in another order then differ by ~1e-16, not 1e-7),
