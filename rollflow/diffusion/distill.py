@@ -10,7 +10,10 @@ Training example (per window, all randomness from the generator):
 1. the phase (init with probability β, else rolling) and a student step j ∈ [0, n) of that
    phase (n = init_steps or K_s): t = (j + 1)/n, m = (j + ½)/n, s = j/n;
 2. z_t = α(τ_t) y + σ(τ_t) ε, the data window noised at the slots' local times;
-3. the teacher's two DDIM updates z_t → z_m → z_s (`update_window`, no gradients);
+3. the teacher's two DDIM updates z_t → z_m → z_s (`update_window`, no gradients), in
+   the frames' precision even inside a bf16 autocast (training's `runtime.bf16` speeds up
+   the student's call only): a bf16 teacher output carries 2⁻⁸ relative rounding, which
+   step 4 divides by α_s − σ_s α_t/σ_t < 1 and step 5 by σ_t;
 4. the x̂ that makes one DDIM update from z_t land on z_s,
 
        z_s = α_s x̂ + σ_s (z_t − α_t x̂)/σ_t   ⇒   x̃ = (z_s − (σ_s/σ_t) z_t) / (α_s − σ_s α_t/σ_t)
@@ -126,7 +129,7 @@ class DistillationObjective:
         tau_t, tau_m, tau_s = tau_t[rows], tau_m[rows], tau_s[rows]
         eps, weight = eps[rows], weight[rows]
         z_t = noised(window, tau_t, eps, self.schedule)
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(frames.device.type, enabled=False):
             z_m = update_window(self.teacher, context, z_t, tau_t, tau_m, eta=0.0)
             z_s = update_window(self.teacher, context, z_m, tau_m, tau_s, eta=0.0)
         log_snr_t, log_snr_s = self.schedule.log_snr(tau_t), self.schedule.log_snr(tau_s)

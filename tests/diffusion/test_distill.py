@@ -108,3 +108,21 @@ def test_only_the_student_gets_gradients():
     assert teacher.weight.grad is None
     with pytest.raises(ValueError, match="student"):
         DistillationObjective(TEACHER, teacher)
+
+
+def test_the_teacher_runs_outside_a_bf16_autocast():
+    """Under the bf16 autocast of `runtime.bf16` a convolution returns bf16; the teacher's
+    calls must not (its targets would carry 2⁻⁸ rounding), while the student's still do."""
+    student = student_config(TEACHER)
+    frames = _trajectory(4, student.num_context + student.window_size).float()
+    teacher = torch.nn.Conv2d(5, 5, 3, padding=1)
+    net = torch.nn.Conv2d(5, 5, 3, padding=1)
+    seen = {"teacher": set(), "student": set()}
+    teacher.register_forward_hook(lambda m, i, out: seen["teacher"].add(out.dtype))
+    net.register_forward_hook(lambda m, i, out: seen["student"].add(out.dtype))
+    objective = DistillationObjective(student, lambda x, lam, ctx: teacher(x))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, _ = objective.loss(lambda x, lam, ctx: net(x), frames,
+                                 generator=torch.Generator().manual_seed(0))
+    assert seen == {"teacher": {torch.float32}, "student": {torch.bfloat16}}
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
