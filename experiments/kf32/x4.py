@@ -78,7 +78,8 @@ def distill(plan: dict, out: Path, store: Path) -> None:
         teacher = load_trained(out / source, ema_decay=decay).config
         k = teacher.diffusion.steps_per_shift
         config = distillation_config(teacher, teacher_ref=str(out / source), total_steps=total,
-                                     lr=plan["distill"]["lr"], teacher_ema_decay=decay)
+                                     lr=plan["distill"]["lr"], teacher_ema_decay=decay,
+                                     batch_size=plan["distill"].get("batch_size"))
         say(f"distill {source} → {student}: K {k} → {k // 2}, {total} steps")
         train_until(config, store / "train128.zarr", out / student)
         choose_ema(out / student, plan, store)
