@@ -155,6 +155,7 @@ class RuntimeConfig:
             under bf16 autocast too (weights, optimiser and EMAs stay float32); 1.3–1.6× the
             steps/s at batch 8, 1.7–1.8× at batch 32 on the project's Intel Xeon
             (docs/performance.md). Without native bf16 the run says so and uses float32.
+            A distillation teacher's calls stay in float32 (its targets unrounded).
         compile: wrap the network in torch.compile for training steps.
         num_workers: DataLoader worker processes (0: load in the training process).
         preload_mib: read the store's vorticity into memory at the start when it is at most
