@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from call_speed import _infer as infer, window_inputs    # benchmarks/ is the script's dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,28 +39,14 @@ def _network(config_path: str, precision: str):
     net = build_network(config.net, frames).eval()
     fast = fast_network(net, InferenceOptions(precision=precision),
                         warn=lambda m: print(m, file=sys.stderr))
-
-    def call(x, lam, ctx):
-        with torch.inference_mode():
-            return fast(x, lam, ctx)
-    return call, count_parameters(net), config
-
-
-def _inputs(config, rows: int):
-    frames = config.diffusion.num_context + config.diffusion.window_size
-    n = config.data.grid_size
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(rows, frames, n, n, generator=gen)
-    lam = torch.rand(rows, frames, generator=gen) * 30 - 15
-    ctx = torch.zeros(rows, frames, dtype=torch.bool)
-    ctx[:, :config.diffusion.num_context] = True
-    return x, lam, ctx
+    return (lambda x, lam, ctx: infer(fast, x, lam, ctx)), count_parameters(net), config
 
 
 def measure(paths: list[str], rows: int, precision: str, rounds: int, calls: int) -> dict:
     """{config: {ms_per_row, ratio (to the first), parameters}} at `rows`, `precision`."""
     nets = {p: _network(p, precision) for p in paths}
-    inputs = {p: _inputs(cfg, rows) for p, (_, _, cfg) in nets.items()}
+    inputs = {p: window_inputs(cfg.diffusion, cfg.data.grid_size, rows)
+              for p, (_, _, cfg) in nets.items()}
     for p, (fn, _, _) in nets.items():
         fn(*inputs[p])
     seconds = {p: [] for p in paths}

@@ -28,10 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _inputs(model, rows: int):
-    cfg = model.config.diffusion
+    return window_inputs(model.config.diffusion, model.grid_size, rows)
+
+
+def window_inputs(cfg, n: int, rows: int):
+    """Random inputs of one network call over `rows` windows of n² frames (fixed seed):
+    frames (rows, n_ctx + W, n, n), log-SNR (rows, n_ctx + W), context mask."""
     frames = cfg.num_context + cfg.window_size
     gen = torch.Generator().manual_seed(0)
-    n = model.grid_size
     x = torch.randn(rows, frames, n, n, generator=gen)
     lam = torch.rand(rows, frames, generator=gen) * 30 - 15
     ctx = torch.zeros(rows, frames, dtype=torch.bool)
