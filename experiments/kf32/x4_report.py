@@ -3,9 +3,8 @@
     .venv/bin/python experiments/kf32/x4_report.py [--plan experiments/kf32/x4.toml]
         [--out runs/kf32x4]
 
-The plan's [report] names the block of docs/results.md (and docs/figures/<block>/), its
-heading, labels and pairs. Every number comes from a file the driver wrote (scores, learning
-curves, EMA and final choices); costs count every member.
+The plan's [report]: block of docs/results.md (and docs/figures/<block>/), heading, labels,
+pairs. Every number comes from a file the driver wrote; costs count every member.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from rollflow.analysis.readings import line_of, solver_readings, verdicts_table
 from rollflow.analysis.tables import ema_table, replace_block
 from rollflow.configio import load_toml
 from rollflow.provenance import git_commit, machine_description
+from rollflow.training.shipped import cpu_hours_by_stage, read_model_card
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -27,6 +27,8 @@ DOC = ROOT / "docs/results.md"
 SOLVERS = {f"solver_{n}": f"jax-cfd {n}²" for n in (32, 64, 128)}
 REFERENCES = {"persistence": "persistence", "climatology": "climatology (time-mean field)",
               "climatology_prob": "probabilistic climatology (8 random climate frames)"}
+VOID_EMAS = ("Every kept EMA follows the ramp (1 + s)/(10 + s) while below its decay, so in runs "
+             "of a few thousand steps all kept EMAs coincide and the choice is void.")
 
 
 def labels_and_pairs(report: dict) -> tuple[dict, list]:
@@ -46,7 +48,6 @@ def _rel(path: Path) -> Path:
 
 def _source_cpu_hours(weights: str | None) -> float:
     """Training CPU-hours of a warm start's source (a run; a shipped card without data)."""
-    from rollflow.training.shipped import cpu_hours_by_stage
     path = ROOT / weights if weights and (ROOT / weights).exists() else weights
     stages = cpu_hours_by_stage(path) if weights else {}
     return sum(h for stage, h in stages.items() if stage != "data")
@@ -69,8 +70,6 @@ def learning_curve_rows(out: Path) -> list[str]:
                   f"{before + e['cpu_hours']:.2f} | {e['T_mean']['0.8']:.2f} | "
                   f"{e['T_member']['0.8']:.2f} |" for e in json.loads(curve.read_text())]
     if (before := out / "before_validation.json").exists():     # x4_choose.select_stage
-        from rollflow.training.shipped import read_model_card
-
         saved = json.loads(before.read_text())
         card, e = read_model_card(saved["model"], out / "released"), saved["validation"]
         lines.append(f"| {card['name']} before issue 14 (31 "
@@ -84,10 +83,11 @@ def ema_rows(out: Path) -> list[str]:
     """Every kept EMA of every run on validation, the chosen one marked."""
     choices = {p.parent.name: json.loads(p.read_text())
                for p in sorted(out.glob("*/ema_choice.json"))}
-    return (ema_table(choices) + [
-        "", "Every kept EMA follows the warm-up ramp (1 + s)/(10 + s) while it is below its "
-        "decay, so in runs of a few thousand steps (the students) all kept EMAs coincide and "
-        "the choice among them is void."]) if choices else []
+    ramps = {json.loads((out / r / "config.json").read_text())["optim"].get("ema_ramp", "short")
+             for r in choices}      # docs/method.md, "Kept EMAs"
+    note = (VOID_EMAS if ramps == {"short"} else "EMAs on the \"mean\" ramp: decay d averages "
+            "about the last 1/(1 − d) steps.")
+    return (ema_table(choices) + ["", note]) if choices else []
 
 
 def choice_rows(out: Path, labels: dict) -> list[str]:

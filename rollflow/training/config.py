@@ -26,7 +26,9 @@ from rollflow.nets import UNetConfig
 
 __all__ = ["OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig", "DistillConfig",
            "InitConfig", "TrainConfig",
-           "load_train_config", "train_config_from_mapping", "config_hash"]
+           "load_train_config", "train_config_from_mapping", "config_hash", "EMA_RAMPS"]
+
+EMA_RAMPS = ("short", "mean")
 
 
 def _require(cls: str, condition: bool, field: str, allowed: str, value: Any) -> None:
@@ -44,8 +46,13 @@ class OptimConfig:
         warmup_steps: steps of linear warm-up from lr/warmup_steps to lr (≥ 0).
         total_steps: optimisation steps of the run (≥ 1); the cosine reaches 0 here.
         grad_clip: max global gradient norm; 0 disables clipping.
-        ema_decay: EMA decay per step in [0, 1); the effective decay ramps up as
-            min(ema_decay, (1 + step)/(10 + step)). These weights validate and export.
+        ema_decay: EMA decay per step in [0, 1); the effective decay ramps up (`ema_ramp`).
+            These weights validate and export.
+        ema_ramp: "short": min(decay, (1 + n)/(10 + n)) after the n-th update, which every
+            decay follows for its first ≈ 9 000 updates at 0.999, so in shorter runs all kept
+            EMAs coincide; "mean": min(decay, (n − 1)/n), the running mean of all weights so
+            far until n = 1/(1 − decay), then exponential: decay d averages the last
+            ≈ 1/(1 − d) updates, and the kept EMAs differ from update 1/(1 − d_min) on.
         extra_ema_decays: further EMAs kept beside it (same ramp), saved in every
             checkpoint, so the decay can be chosen afterwards on validation skill
             (`load_trained(..., ema_decay=...)`); each in [0, 1), distinct.
@@ -58,6 +65,7 @@ class OptimConfig:
     total_steps: int = 2000
     grad_clip: float = 1.0
     ema_decay: float = 0.999
+    ema_ramp: str = "short"
     extra_ema_decays: tuple[float, ...] = ()
     batch_size: int = 8
 
@@ -75,6 +83,7 @@ class OptimConfig:
         _require(c, self.total_steps >= 1, "total_steps", "≥ 1", self.total_steps)
         _require(c, self.grad_clip >= 0, "grad_clip", "≥ 0 (0: off)", self.grad_clip)
         _require(c, 0 <= self.ema_decay < 1, "ema_decay", "in [0, 1)", self.ema_decay)
+        _require(c, self.ema_ramp in EMA_RAMPS, "ema_ramp", f"one of {EMA_RAMPS}", self.ema_ramp)
         _require(c, self.batch_size >= 1, "batch_size", "≥ 1", self.batch_size)
 
 
@@ -269,6 +278,7 @@ def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfi
 
 
 _ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
+                ("optim", "ema_ramp"): "short",
                 ("diffusion", "distilled_from"): None,
                 ("distill", None): {"teacher": None, "teacher_ema_decay": None},
                 ("init", None): {"weights": None, "ema_decay": None}}

@@ -39,7 +39,7 @@ from rollflow.training.distributed import ProcessGroup
 from rollflow.training.metrics import plot_loss_curve
 from rollflow.training.state import RunState, prepare_run
 
-__all__ = ["train", "learning_rate", "train_step"]
+__all__ = ["train", "learning_rate", "train_step", "ema_decay_at"]
 
 
 def learning_rate(optim: OptimConfig, step: int) -> float:
@@ -85,12 +85,20 @@ class _InterruptGuard:
         self._previous = {}
 
 
+def ema_decay_at(decay: float, updates: int, ramp: str) -> float:
+    """Effective EMA decay of the `updates`-th update (1-based) under `ramp`
+    (`OptimConfig.ema_ramp`): "short" min(decay, (1 + n)/(10 + n)); "mean" min(decay,
+    (n − 1)/n), which keeps the running mean of the weights until it reaches `decay`."""
+    n = float(updates)
+    return min(decay, (1 + n) / (10 + n) if ramp == "short" else (n - 1) / n)
+
+
 @torch.no_grad()
 def _ema_update(state: RunState) -> None:
-    ramp = (1 + state.step) / (10 + state.step)
-    averages = [(state.config.optim.ema_decay, state.ema), *state.extra_emas.items()]
+    optim = state.config.optim
+    averages = [(optim.ema_decay, state.ema), *state.extra_emas.items()]
     for target, ema in averages:
-        decay = min(target, ramp)
+        decay = ema_decay_at(target, state.step, optim.ema_ramp)
         for ema_p, p in zip(ema.parameters(), state.network.parameters()):
             ema_p.lerp_(p, 1.0 - decay)
         for ema_b, b in zip(ema.buffers(), state.network.buffers()):
