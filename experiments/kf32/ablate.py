@@ -5,7 +5,7 @@
 Stages per variant (each skipped when its output exists, so the command resumes):
 cost probe (all variants side by side, first) → training for budget / cost steps →
 ensemble forecast of the validation store → headline skill → result.json. The K sweep
-re-forecasts the sweep variant at several steps per shift. summary.json collects all.
+re-forecasts the sweep variant(s) at several steps per shift. summary.json collects all.
 Logic: rollflow (training.step_cost / train_until, forecast.scored_forecast); wiring here.
 """
 
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         summary[name] = json.loads(path.read_text())
         print(f"[ablate] {name}: T0.8 (ens. mean) {summary[name]['T_mean']['0.8']:.2f} "
               f"t.u.", file=sys.stderr)
-    sweep = evaluate.get("sweep_variant")
-    if sweep in names:
+    sweeps = evaluate.get("sweep_variant", [])      # one name or a list
+    for sweep in [n for n in ([sweeps] if isinstance(sweeps, str) else sweeps) if n in names]:
         for k in evaluate.get("steps_per_shift", []):
             path = args.out / sweep / f"sweep_K{k}.json"
             if not path.exists():
