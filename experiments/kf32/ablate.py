@@ -5,7 +5,8 @@
 Stages per variant (each skipped when its output exists, so the command resumes):
 cost probe (all variants side by side, first) → training for budget / cost steps →
 ensemble forecast of the validation store → headline skill → result.json. The K sweep
-re-forecasts the sweep variant(s) at several steps per shift. summary.json collects all.
+re-forecasts the sweep variant(s) at several steps per shift. summary.json collects every
+variant's results in --out (also those of a second process run with --only).
 Logic: rollflow (training.step_cost / train_until, forecast.scored_forecast); wiring here.
 """
 
@@ -124,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(json.dumps({"steps_per_shift": k, **_score(
                     args.out / sweep / "run", args.validation, evaluate, k)}, indent=1))
             summary[f"{sweep}_K{k}"] = json.loads(path.read_text())
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    from rollflow.training.checkpoint import write_text_atomically
+    for result in sorted(args.out.glob("*/*.json")):    # every variant, also another process's
+        if result.name == "result.json" or result.name.startswith("sweep_K"):
+            tail = "" if result.name == "result.json" else f"_{result.stem[6:]}"   # _K<k>
+            key = result.parent.name + tail
+            summary.setdefault(key, json.loads(result.read_text()))
+    write_text_atomically(args.out / "summary.json", json.dumps(summary, indent=1))
     print(f"[ablate] wrote {args.out / 'summary.json'}", file=sys.stderr)
     return 0
 
