@@ -124,7 +124,6 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists():
                 path.write_text(json.dumps({"steps_per_shift": k, **_score(
                     args.out / sweep / "run", args.validation, evaluate, k)}, indent=1))
-            summary[f"{sweep}_K{k}"] = json.loads(path.read_text())
     from rollflow.training.checkpoint import write_text_atomically
     for result in sorted(args.out.glob("*/*.json")):    # every variant, also another process's
         if result.name == "result.json" or result.name.startswith("sweep_K"):
