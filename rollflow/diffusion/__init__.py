@@ -11,7 +11,7 @@ from rollflow.diffusion.distill import DistillationObjective, student_config
 from rollflow.diffusion.local_time import LOCAL_TIME_MODES, local_times
 from rollflow.diffusion.objective import (
     DeterministicObjective, DiffusionObjective, Objective, Shard, add_noise, frame_weights,
-    make_objective, sample_local_times,
+    make_objective, sample_local_times, seen_context,
 )
 from rollflow.diffusion.rolling import RollingSampler
 from rollflow.diffusion.samplers import SAMPLERS, make_sampler
@@ -23,7 +23,7 @@ __all__ = [
     "MODES", "DiffusionConfig", "CosineSchedule", "LOCAL_TIME_MODES", "local_times",
     "Network", "Denoiser", "network_inputs", "call_network", "v_target", "predict_from_v",
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
-    "sample_local_times", "add_noise", "frame_weights",
+    "sample_local_times", "add_noise", "frame_weights", "seen_context",
     "Sampler", "SamplerState", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
     "RollingSampler", "StandardSampler", "DeterministicSampler",
     "expand_members", "split_members", "DistillationObjective", "student_config",

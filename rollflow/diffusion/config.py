@@ -21,7 +21,7 @@ LOSS_WEIGHTINGS = ("v", "min_snr")
 _INT_FIELDS = ("num_context", "window_size", "steps_per_shift")
 _OPTIONAL_INT_FIELDS = ("init_steps", "standard_steps")
 _FLOAT_FIELDS = ("init_probability", "logsnr_min", "logsnr_max", "logsnr_shift", "eta",
-                 "min_snr_gamma")
+                 "min_snr_gamma", "train_context_noise")
 
 
 def _require(condition: bool, field: str, allowed: str, value: Any) -> None:
@@ -57,6 +57,10 @@ class DiffusionConfig:
             SNR + 1) or "min_snr" (min(SNR, γ)/(SNR + 1), i.e. x-MSE weighted by
             min(SNR, γ); Hang et al. 2023). Diffusion modes only.
         min_snr_gamma: γ > 0 of "min_snr".
+        train_context_noise: s ≥ 0, training only: the context frames the network sees in
+            training are the clean ones plus s·η, η ~ N(0, I) (units of the normalised field,
+            i.e. of the training data's std), so that it learns to condition on imperfect
+            frames such as its own forecasts; the window's target stays clean. 0: clean.
         distilled_from: K of the teacher this rolling model was distilled from
             (`rollflow.diffusion.distill`), None for a model trained from data. A distilled
             student samples only with its own steps_per_shift = distilled_from / 2 and
@@ -77,6 +81,7 @@ class DiffusionConfig:
     target: Literal["field", "increment"] = "field"
     loss_weighting: Literal["v", "min_snr"] = "v"
     min_snr_gamma: float = 5.0
+    train_context_noise: float = 0.0
     distilled_from: int | None = None
 
     def __post_init__(self) -> None:
@@ -101,6 +106,8 @@ class DiffusionConfig:
         _require(self.loss_weighting in LOSS_WEIGHTINGS, "loss_weighting",
                  f"one of {', '.join(map(repr, LOSS_WEIGHTINGS))}", self.loss_weighting)
         _require(self.min_snr_gamma > 0, "min_snr_gamma", "> 0", self.min_snr_gamma)
+        _require(self.train_context_noise >= 0, "train_context_noise", "≥ 0",
+                 self.train_context_noise)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
         if self.distilled_from is not None:

@@ -17,6 +17,9 @@ v-MSE by min(SNR, γ)/(SNR + 1), i.e. weights the x-MSE by min(SNR, γ). Frames 
 `where`, so even non-finite outputs there cannot leak into the loss. The loss is the mean
 over the frames with nonzero weight in the batch (every example has at least slot 0).
 
+With `train_context_noise` s > 0 the network sees the context plus s·η (η ~ N(0, I), drawn
+after the window's noise); the window is encoded against the clean context.
+
 The window is first encoded in the config's `target` space (`rollflow.diffusion.target`):
 the frames themselves, or their increments over the last context frame.
 
@@ -45,7 +48,7 @@ from rollflow.errors import DataError
 __all__ = [
     "Objective", "Shard", "DiffusionObjective", "DeterministicObjective", "make_objective",
     "sample_local_times", "add_noise", "frame_weights", "snr_weights", "noised",
-    "split_frames", "per_frame_mse", "batch_noise", "batch_stats",
+    "split_frames", "per_frame_mse", "batch_noise", "batch_stats", "seen_context",
 ]
 
 
@@ -161,6 +164,18 @@ def batch_noise(shard: Shard, window: Tensor, generator: torch.Generator | None)
                            dtype=window.dtype, generator=generator)
 
 
+def seen_context(context: Tensor, scale: float, shard: Shard,
+                 generator: torch.Generator | None) -> Tensor:
+    """The context the network sees in training (`DiffusionConfig.train_context_noise`):
+    the clean frames (B, C, H, W) plus scale·η, with η drawn for the whole batch like
+    `batch_noise`. No draw at all when scale is 0, so clean runs keep their random stream."""
+    if scale == 0.0:
+        return context
+    eta = standard_normal((shard.total, *context.shape[1:]), device=context.device,
+                          dtype=context.dtype, generator=generator)
+    return context + scale * eta[shard.start:shard.stop]
+
+
 def batch_stats(tau: Tensor, use_init: Tensor, weight: Tensor) -> dict[str, float]:
     """Whole-batch statistics every objective logs: mean local time, share of
     initialisation-phase windows, share of frames with non-zero loss weight."""
@@ -206,7 +221,8 @@ class DiffusionObjective:
         z = noised(window, tau, eps, self.schedule)
         log_snr = self.schedule.log_snr(tau)
         alpha, sigma = self.schedule.alpha_sigma_from_log_snr(log_snr)
-        v_hat = call_network(network, context, z, log_snr, logsnr_max=self.schedule.logsnr_max)
+        seen = seen_context(context, self.config.train_context_noise, shard, generator)
+        v_hat = call_network(network, seen, z, log_snr, logsnr_max=self.schedule.logsnr_max)
         mse = per_frame_mse(v_hat, v_target(window, eps, alpha, sigma))
         scale = snr_weights(log_snr, self.config.loss_weighting, self.config.min_snr_gamma)
         loss = torch.where(weight > 0, weight * scale * mse, 0.0).sum() / total_weight
@@ -225,15 +241,17 @@ class DeterministicObjective:
     def loss(self, network: Network, frames: Tensor, *,
              generator: torch.Generator | None = None,
              shard: Shard | None = None) -> tuple[Tensor, dict[str, float]]:
-        """Scalar loss and stats (loss); `generator` is unused (no randomness). With
-        `shard`, this shard's part of the batch loss (the parts sum to it)."""
+        """Scalar loss and stats (loss); `generator` draws only the context noise
+        (`train_context_noise`). With `shard`, this shard's part of the batch loss (the
+        parts sum to it)."""
         shard = shard or Shard(0, frames.shape[0], frames.shape[0])
         shard.check(frames.shape[0])
         context, window = split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         log_snr = torch.full(window.shape[:2], self.config.logsnr_min, dtype=window.dtype,
                              device=window.device)
-        pred = call_network(network, context, torch.zeros_like(window), log_snr,
+        seen = seen_context(context, self.config.train_context_noise, shard, generator)
+        pred = call_network(network, seen, torch.zeros_like(window), log_snr,
                             logsnr_max=self.config.logsnr_max)
         mse = per_frame_mse(pred, window)
         loss = mse.sum() / (shard.total * mse.shape[1])

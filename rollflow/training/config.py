@@ -279,7 +279,7 @@ def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfi
 
 _ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
                 ("optim", "ema_ramp"): "short",
-                ("diffusion", "distilled_from"): None,
+                ("diffusion", "distilled_from"): None, ("diffusion", "train_context_noise"): 0.0,
                 ("distill", None): {"teacher": None, "teacher_ema_decay": None},
                 ("init", None): {"weights": None, "ema_decay": None}}
 """Fields and sections (key None) added after checkpoints were first written, with their

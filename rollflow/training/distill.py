@@ -84,13 +84,21 @@ def load_teacher(config: TrainConfig, device: torch.device,
     return teacher
 
 
+TRAINING_ONLY = ("train_context_noise",)
+"""[diffusion] fields that shape only the training examples, not the model or its sampler:
+a warm start may change them."""
+
+
 def load_initial(config: TrainConfig, device: torch.device) -> TrainedModel:
     """The model a warm-started run ([init]) starts from; ConfigError (one line) unless its
-    [diffusion] and [net] are this run's."""
+    [diffusion] (but for `TRAINING_ONLY` fields) and [net] are this run's."""
     ref = config.init.weights
     start = load_trained(ref, ema_decay=config.init.ema_decay, device=device)
+    kept = {name: getattr(config.diffusion, name) for name in TRAINING_ONLY}
     for section in ("diffusion", "net"):
         theirs, ours = getattr(start.config, section), getattr(config, section)
+        if section == "diffusion":
+            theirs = theirs.replace(**kept)
         if theirs != ours:
             fields = _differences(to_mapping(theirs), to_mapping(ours))
             raise ConfigError(f"[init] {ref}: its [{section}] differs from this run's in "

@@ -180,14 +180,16 @@ class _Conv(torch.nn.Module):
         return self.conv(x) * (1 + 0.01 * log_snr[..., None, None])
 
 
+@pytest.mark.parametrize("context_noise", [0.0, 0.1])
 @pytest.mark.parametrize("mode", ["rolling", "standard", "deterministic"])
-def test_shards_of_a_batch_sum_to_its_loss_and_gradient(mode):
+def test_shards_of_a_batch_sum_to_its_loss_and_gradient(mode, context_noise):
     """Two processes each taking half a batch reproduce one process: the parts of the
-    loss and of its gradient sum to the whole batch's (the noise of each row is the one
-    it gets in the whole batch)."""
+    loss and of its gradient sum to the whole batch's (the noise of each row, the context
+    noise included, is the one it gets in the whole batch)."""
     from rollflow.diffusion import Shard
 
-    config = DiffusionConfig(mode=mode, init_probability=0.3 if mode == "rolling" else 0.0)
+    config = DiffusionConfig(mode=mode, init_probability=0.3 if mode == "rolling" else 0.0,
+                             train_context_noise=context_noise)
     objective = make_objective(config)
     x = frames(batch=6, config=config)
     net = _Conv(x.shape[1])
@@ -219,3 +221,57 @@ def test_unsharded_loss_is_unchanged_by_the_shard_option():
     b, _ = objective.loss(net, x, generator=torch.Generator().manual_seed(3),
                           shard=Shard(0, 4, 4))
     assert torch.equal(a, b)
+
+
+def _seen_by_network(config, batch, seed=7):
+    seen = {}
+
+    def network(x, log_snr, is_context):
+        seen["x"] = x.clone()
+        return torch.zeros_like(x)
+
+    loss, _ = make_objective(config).loss(network, batch,
+                                          generator=torch.Generator().manual_seed(seed))
+    return seen["x"], loss
+
+
+@pytest.mark.parametrize("mode", ["rolling", "deterministic"])
+def test_training_context_noise_reaches_the_context_only(mode):
+    """train_context_noise s: the network's context inputs are the clean frames plus s·η
+    with η ~ N(0, 1) i.i.d.; the window's inputs and the loss (a network that outputs zeros
+    sees its target only through the clean window) are those of a clean run, because the
+    context noise is drawn after every other draw. Bounds: N = 64·2·16² = 32 768 draws; the
+    sample std's standard error is s/√(2N) ≈ 0.004 s and the mean's s/√N ≈ 0.0055 s; 6 of
+    each is allowed."""
+    s = 0.05
+    clean = DiffusionConfig(mode=mode, num_context=2, window_size=4)
+    noisy = clean.replace(train_context_noise=s)
+    batch = frames(64, clean, size=16)
+    x_clean, loss_clean = _seen_by_network(clean, batch)
+    x_noisy, loss_noisy = _seen_by_network(noisy, batch)
+    assert torch.equal(x_clean[:, :2], batch[:, :2])
+    delta = (x_noisy[:, :2] - batch[:, :2]).double()
+    n = delta.numel()
+    assert abs(delta.std().item() / s - 1.0) < 6 / (2 * n) ** 0.5
+    assert abs(delta.mean().item()) < 6 * s / n ** 0.5
+    assert torch.equal(x_noisy[:, 2:], x_clean[:, 2:])
+    assert torch.equal(loss_noisy, loss_clean)
+
+
+def test_no_context_noise_draws_nothing():
+    """At the default 0 the objective leaves the random stream where a clean run leaves it
+    (resumed and older runs continue bit-identically)."""
+    from rollflow.diffusion import Shard, seen_context
+
+    gen = torch.Generator().manual_seed(4)
+    before = gen.get_state()
+    context = torch.randn(3, 2, 4, 4)
+    assert seen_context(context, 0.0, Shard(0, 3, 3), gen) is context
+    assert torch.equal(gen.get_state(), before)
+
+
+def test_negative_context_noise_is_a_config_error():
+    from rollflow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="train_context_noise must be ≥ 0"):
+        DiffusionConfig(train_context_noise=-0.1)
