@@ -4,7 +4,8 @@
 
 Stages per variant (each skipped when its output exists, so the command resumes):
 cost probe (all variants side by side, first) → training for budget / cost steps →
-ensemble forecast of the validation store → headline skill → result.json. The K sweep
+ensemble forecast of the validation store → headline skill (and each state's ensemble-mean ρ
+curve, for `ablate_pairs.py`) → result.json. The K sweep
 re-forecasts the sweep variant(s) at several steps per shift. summary.json collects every
 variant's results in --out (also those of a second process run with --only).
 Logic: rollflow (training.step_cost / train_until, forecast.scored_forecast); wiring here.
@@ -83,8 +84,11 @@ def _score(run_dir: Path, validation: Path, evaluate: dict, steps_per_shift: int
                                 steps_per_shift=steps_per_shift)
     _, skill = scored_forecast(model, open_trajectories(validation), settings, seed=seed)
     info = latest_progress(run_dir)[1]
+    rho = skill["ensemble_mean_correlation"].swap_dims({"time": "lead_time"})   # for pairs
     return {"step": model.step, "cpu_seconds": info.get("cpu_seconds"),
-            "samples_seen": info.get("samples_seen"), **skill_record(skill)}
+            "samples_seen": info.get("samples_seen"), **skill_record(skill),
+            "ensemble_mean_rho": {"lead_time": rho.lead_time.values.tolist(),
+                                  "rows": rho.transpose("sample", "lead_time").values.tolist()}}
 
 
 def main(argv: list[str] | None = None) -> int:
