@@ -34,7 +34,7 @@ from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, ResBlock, SpatialAttention, Upsample,
                                   check_window_inputs, checked_num_frames, circular_conv)
 
-__all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE"]
+__all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE", "prepend_frames"]
 
 LOGSNR_SCALE = 0.1
 """λ input channels are λ · LOGSNR_SCALE (λ ∈ [−15, 15] → [−1.5, 1.5])."""
@@ -133,3 +133,32 @@ class StackedUNet(nn.Module):
             if index < self.config.num_downsamplings:
                 hidden = self.upsamplers[index](hidden)
         return self.out_conv(F.silu(self.out_norm(hidden)))
+
+
+def prepend_frames(weights: dict[str, torch.Tensor], num_frames: int,
+                   extra: int) -> dict[str, torch.Tensor]:
+    """The weights of a `StackedUNet` for `num_frames` + `extra` frames that computes what
+    `weights` (one for `num_frames` frames) computes: the new frames are put in front (older
+    context) with zero weights in the stem (their field and λ channels) and in the embedding
+    MLP's first layer (their features), and zero output channels. Every other tensor is kept.
+
+    So a model warm-started with more context frames starts as the model it came from and
+    learns to use the older frames (`training.distill.load_initial`).
+    """
+    if extra < 1:
+        raise ValueError(f"prepend_frames: extra must be ≥ 1 (got {extra})")
+    out = dict(weights)
+    stem = weights["stem.weight"]                       # (C, 2F, k, k): fields, then λ
+    if stem.shape[1] != 2 * num_frames:
+        raise ValueError(f"stem.weight has {stem.shape[1]} input channels, not 2 × "
+                         f"{num_frames} frames")
+    pad = stem.new_zeros(stem.shape[0], extra, *stem.shape[2:])
+    out["stem.weight"] = torch.cat([pad, stem[:, :num_frames], pad, stem[:, num_frames:]], 1)
+    first = weights["embedding.mlp.0.weight"]           # (dim, F · features per frame)
+    per_frame = first.shape[1] // num_frames
+    out["embedding.mlp.0.weight"] = torch.cat(
+        [first.new_zeros(first.shape[0], extra * per_frame), first], 1)
+    head, bias = weights["out_conv.weight"], weights["out_conv.bias"]   # (F, C, k, k), (F,)
+    out["out_conv.weight"] = torch.cat([head.new_zeros(extra, *head.shape[1:]), head], 0)
+    out["out_conv.bias"] = torch.cat([bias.new_zeros(extra), bias], 0)
+    return out

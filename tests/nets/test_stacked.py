@@ -102,3 +102,29 @@ def test_identical_window_slots_get_different_outputs(encoding):
         out = net(x, log_snr, is_context)[:, 2:]
     gaps = [(out[:, i] - out[:, j]).abs().max() for i in range(3) for j in range(i + 1, 3)]
     assert min(gaps) > 1e-4
+
+
+def test_prepended_frames_start_with_zero_weight(net):
+    """A network given 2 older context frames by `prepend_frames` computes, at the original
+    frames, what the original computes, whatever the new frames hold; at once trainable
+    (the new weights get gradients). Bound: the zero-weight channels add exact zeros, so
+    only the order of float32 sums may change (≈ 30 layers of sums of ≤ 9·32·2 terms, each
+    off by ≤ that many ulps, ε = 6e-8): ≤ 1e-4 of the output's largest value."""
+    from rollflow.nets.stacked import prepend_frames
+
+    wider = build_network(TINY, NUM_FRAMES + 2).eval()
+    wider.load_state_dict(prepend_frames(net.state_dict(), NUM_FRAMES, 2))
+    x, log_snr, is_context = _inputs()
+    gen = torch.Generator().manual_seed(3)
+    older = torch.randn(2, 2, 16, 16, generator=gen)
+    big = wider(torch.cat([older, x], 1), torch.cat([torch.full((2, 2), 15.0), log_snr], 1),
+                torch.cat([torch.ones(2, 2, dtype=torch.bool), is_context], 1))
+    with torch.no_grad():
+        small = net(x, log_snr, is_context)
+    torch.testing.assert_close(big[:, 2:].detach(), small, rtol=0,
+                               atol=1e-4 * small.abs().max().item())
+    assert big[:, :2].abs().max() == 0                      # zero output channels
+    big[:, 2:].square().mean().backward()
+    assert wider.stem.weight.grad[:, :2].abs().sum() > 0    # the older frames can be learnt
+    with pytest.raises(ValueError, match="input channels"):
+        prepend_frames(net.state_dict(), NUM_FRAMES + 1, 2)

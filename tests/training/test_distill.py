@@ -134,6 +134,36 @@ def test_a_warm_start_may_change_only_training_only_fields(teacher, tmp_path):
         train(other, store, tmp_path / "other")
 
 
+def test_a_warm_start_may_add_older_context_frames(teacher, tmp_path):
+    """n_ctx 1 → 3 on a channel-stacked network: the run starts from the model's weights with
+    zero weights for the two older frames (`prepend_frames`) and trains; fewer frames are
+    refused in one line."""
+    from rollflow.nets.stacked import prepend_frames
+    from rollflow.training import InitConfig
+
+    store, _ = teacher
+    config = tiny_config("rolling", total_steps=4)
+    config = config.replace(net=dataclasses.replace(config.net, window_encoding="channels"))
+    run = tmp_path / "stacked"
+    list(train(config, store, run))
+    base = load_trained(run).config
+    assert base.diffusion.num_context == 1
+    more = base.replace(diffusion=base.diffusion.replace(num_context=3),
+                        init=InitConfig(weights=str(run)),
+                        optim=dataclasses.replace(base.optim, total_steps=2))
+    list(train(more, store, tmp_path / "more", stop_at=0))
+    first = load_checkpoint(latest_checkpoint(tmp_path / "more"))
+    source = load_checkpoint(latest_checkpoint(run))
+    for name, value in prepend_frames(source.ema, base.num_frames, 2).items():
+        assert torch.equal(first.model[name], value)
+    list(train(more, store, tmp_path / "more", resume=True))
+    assert load_trained(tmp_path / "more").config.diffusion.num_context == 3
+    fewer = more.replace(diffusion=base.diffusion.replace(num_context=1, window_size=1))
+    with pytest.raises(ConfigError, match=r"\[diffusion\] differs.*window_size") as err:
+        train(fewer, store, tmp_path / "fewer")
+    assert "\n" not in str(err.value)
+
+
 def test_a_warm_start_refuses_another_model(teacher, tmp_path):
     from rollflow.training import InitConfig
 
