@@ -84,11 +84,12 @@ def _score(run_dir: Path, validation: Path, evaluate: dict, steps_per_shift: int
                                 steps_per_shift=steps_per_shift)
     _, skill = scored_forecast(model, open_trajectories(validation), settings, seed=seed)
     info = latest_progress(run_dir)[1]
-    rho = skill["ensemble_mean_correlation"].swap_dims({"time": "lead_time"})   # for pairs
+    rows = skill["ensemble_mean_correlation"].transpose("sample", "time")   # for pairs; the
+    lead = skill["mean_correlation"]["lead_time"]      # lead times (t.u.) of the same frames
     return {"step": model.step, "cpu_seconds": info.get("cpu_seconds"),
             "samples_seen": info.get("samples_seen"), **skill_record(skill),
-            "ensemble_mean_rho": {"lead_time": rho.lead_time.values.tolist(),
-                                  "rows": rho.transpose("sample", "lead_time").values.tolist()}}
+            "ensemble_mean_rho": {"lead_time": lead.values.tolist(),
+                                  "rows": rows.values.tolist()}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         diff = paired_decorrelation_difference(_curve(args.out, a), _curve(args.out, b),
                                                dim="lead_time")
         est = [float(diff.estimate.sel(threshold=c)) for c in (0.95, 0.9, 0.8)]
+        told = [json.loads((args.out / n / "result.json").read_text())["T_mean"]["0.8"]
+                for n in (a, b)]
+        if abs(est[2] - (told[0] - told[1])) > 1e-6:     # the curves must give the T's
+            raise SystemExit(f"{pair}: the saved curves do not give the results' T0.8; "
+                             "rescore (delete result.json, rerun ablate.py)")
         lo, hi = (float(diff[k].sel(threshold=0.8)) for k in ("lower", "upper"))
         share = float(diff.share_first_longer.sel(threshold=0.8))
         print(f"| {a} − {b} | {est[0]:+.2f} | {est[1]:+.2f} | {est[2]:+.2f} "
