@@ -21,7 +21,7 @@ LOSS_WEIGHTINGS = ("v", "min_snr")
 _INT_FIELDS = ("num_context", "window_size", "steps_per_shift")
 _OPTIONAL_INT_FIELDS = ("init_steps", "standard_steps")
 _FLOAT_FIELDS = ("init_probability", "logsnr_min", "logsnr_max", "logsnr_shift", "eta",
-                 "min_snr_gamma", "train_context_noise")
+                 "min_snr_gamma", "train_context_noise", "train_own_context")
 
 
 def _require(condition: bool, field: str, allowed: str, value: Any) -> None:
@@ -61,6 +61,10 @@ class DiffusionConfig:
             training are the clean ones plus s·η, η ~ N(0, I) (units of the normalised field,
             i.e. of the training data's std), so that it learns to condition on imperfect
             frames such as its own forecasts; the window's target stays clean. 0: clean.
+        train_own_context: p ∈ [0, 1], training only, diffusion modes: the probability that
+            an example's last context frame is the network's own one-call estimate of it
+            (no gradient; `rollflow.diffusion.own_context`). p > 0 makes every training
+            example one frame longer. 0: true frames only.
         distilled_from: K of the teacher this rolling model was distilled from
             (`rollflow.diffusion.distill`), None for a model trained from data. A distilled
             student samples only with its own steps_per_shift = distilled_from / 2 and
@@ -82,6 +86,7 @@ class DiffusionConfig:
     loss_weighting: Literal["v", "min_snr"] = "v"
     min_snr_gamma: float = 5.0
     train_context_noise: float = 0.0
+    train_own_context: float = 0.0
     distilled_from: int | None = None
 
     def __post_init__(self) -> None:
@@ -108,6 +113,12 @@ class DiffusionConfig:
         _require(self.min_snr_gamma > 0, "min_snr_gamma", "> 0", self.min_snr_gamma)
         _require(self.train_context_noise >= 0, "train_context_noise", "≥ 0",
                  self.train_context_noise)
+        _require(0.0 <= self.train_own_context <= 1.0, "train_own_context", "in [0, 1]",
+                 self.train_own_context)
+        if self.train_own_context > 0:
+            _require(self.mode != "deterministic" and self.distilled_from is None,
+                     "train_own_context", "0 for the deterministic mode and for a distilled "
+                     "student", self.train_own_context)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
         if self.distilled_from is not None:
@@ -119,8 +130,9 @@ class DiffusionConfig:
 
     @property
     def frames_per_example(self) -> int:
-        """Frames per training example: num_context + window_size."""
-        return self.num_context + self.window_size
+        """Frames per training example: num_context + window_size, one more with
+        train_own_context > 0 (the frame the network's own context frame is made from)."""
+        return self.num_context + self.window_size + int(self.train_own_context > 0)
 
     @property
     def schedule(self) -> CosineSchedule:

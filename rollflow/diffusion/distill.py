@@ -43,8 +43,9 @@ __all__ = ["DistillationObjective", "student_config", "single_step_target", "stu
 
 
 def student_config(teacher: DiffusionConfig) -> DiffusionConfig:
-    """The student's diffusion settings: K and the init phase halved, η = 0, and
-    `distilled_from` = the teacher's K. ValueError if the teacher cannot be halved."""
+    """The student's diffusion settings: K and the init phase halved, η = 0,
+    `distilled_from` = the teacher's K, and no own-context training (a student learns its
+    teacher's steps on true frames). ValueError if the teacher cannot be halved."""
     if teacher.mode != "rolling":
         raise ValueError(f"only rolling models are distilled (the teacher's mode is "
                          f"{teacher.mode!r})")
@@ -53,7 +54,8 @@ def student_config(teacher: DiffusionConfig) -> DiffusionConfig:
                          f"init steps {teacher.num_init_steps} must be even to be halved")
     init = None if teacher.init_steps is None else teacher.init_steps // 2
     return teacher.replace(steps_per_shift=teacher.steps_per_shift // 2, init_steps=init,
-                           eta=0.0, distilled_from=teacher.steps_per_shift)
+                           eta=0.0, distilled_from=teacher.steps_per_shift,
+                           train_own_context=0.0)
 
 
 def student_times(batch_size: int, config: DiffusionConfig, *, device: torch.device,

@@ -17,6 +17,10 @@ v-MSE by min(SNR, γ)/(SNR + 1), i.e. weights the x-MSE by min(SNR, γ). Frames 
 `where`, so even non-finite outputs there cannot leak into the loss. The loss is the mean
 over the frames with nonzero weight in the batch (every example has at least slot 0).
 
+With `train_own_context` p > 0 (diffusion modes) each example holds one more frame in front,
+and with probability p its last context frame is the network's own one-call estimate
+(`rollflow.diffusion.own_context`), drawn before everything else.
+
 With `train_context_noise` s > 0 the network sees the context plus s·η (η ~ N(0, I), drawn
 after the window's noise); the window is encoded against the clean context.
 
@@ -40,6 +44,7 @@ from torch import Tensor
 from rollflow.diffusion.config import DiffusionConfig
 from rollflow.diffusion.denoiser import Network, call_network, v_target
 from rollflow.diffusion.local_time import local_times
+from rollflow.diffusion.own_context import own_context_examples
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.schedule import CosineSchedule
 from rollflow.diffusion.target import encode
@@ -206,6 +211,9 @@ class DiffusionObjective:
         of the batch loss — the parts of a partition sum to the whole batch's loss."""
         shard = shard or Shard(0, frames.shape[0], frames.shape[0])
         shard.check(frames.shape[0])
+        if self.config.train_own_context > 0:
+            frames = own_context_examples(network, frames, self.config, start=shard.start,
+                                          total=shard.total, generator=generator)
         context, window = split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         tau, use_init = sample_local_times(

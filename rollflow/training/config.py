@@ -259,7 +259,7 @@ class TrainConfig:
 
     @property
     def num_frames(self) -> int:
-        """Frames per training window: num_context + window_size."""
+        """Frames the network sees, num_context + window_size (see frames_per_example)."""
         return self.diffusion.num_context + self.diffusion.window_size
 
     def replace(self, **changes: Any) -> "TrainConfig":
@@ -280,6 +280,7 @@ def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfi
 _ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
                 ("optim", "ema_ramp"): "short",
                 ("diffusion", "distilled_from"): None, ("diffusion", "train_context_noise"): 0.0,
+                ("diffusion", "train_own_context"): 0.0,
                 ("distill", None): {"teacher": None, "teacher_ema_decay": None},
                 ("init", None): {"weights": None, "ema_decay": None}}
 """Fields and sections (key None) added after checkpoints were first written, with their

@@ -86,7 +86,7 @@ def load_teacher(config: TrainConfig, device: torch.device,
     return teacher
 
 
-TRAINING_ONLY = ("train_context_noise",)
+TRAINING_ONLY = ("train_context_noise", "train_own_context")
 """[diffusion] fields that shape only the training examples, not the model or its sampler:
 a warm start may change them."""
 

@@ -207,7 +207,7 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
         info |= {"init_step": start.step, "init_weights": config.init.weights}
     stats = ckpt.stats if ckpt else (start.stats if start else
                                      compute_norm_stats(vorticity, train_samples))
-    windows = dict(num_frames=config.num_frames, frame_stride=config.data.frame_stride,
+    windows = dict(num_frames=config.diffusion.frames_per_example, frame_stride=config.data.frame_stride,
                    stats=stats, forcing_wavenumber=forcing_wavenumber)
     windows["data_path"] = data_path
     train_set = WindowDataset(vorticity, train_samples, **windows)

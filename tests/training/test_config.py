@@ -63,7 +63,8 @@ def test_hash_ignores_runtime_only():
 
 def test_fields_added_later_leave_older_hashes_unchanged():
     """Checkpoints written before `data.augment`, `optim.extra_ema_decays`, `optim.ema_ramp`,
-    `diffusion.distilled_from`, `diffusion.train_context_noise`, [distill] and [init] existed
+    `diffusion.distilled_from`, `diffusion.train_context_noise`, `diffusion.train_own_context`,
+    [distill] and [init] existed
     keep verifying: at their defaults
     those fields are left out of the hash."""
     import hashlib
@@ -78,7 +79,7 @@ def test_fields_added_later_leave_older_hashes_unchanged():
     del mapping["data"]["augment"], mapping["optim"]["extra_ema_decays"]
     del mapping["optim"]["ema_ramp"]
     del mapping["diffusion"]["distilled_from"], mapping["distill"], mapping["init"]
-    del mapping["diffusion"]["train_context_noise"]
+    del mapping["diffusion"]["train_context_noise"], mapping["diffusion"]["train_own_context"]
     old = hashlib.sha256(json.dumps(mapping, sort_keys=True,
                                     separators=(",", ":")).encode()).hexdigest()
     assert config_hash(config) == old
@@ -86,6 +87,9 @@ def test_fields_added_later_leave_older_hashes_unchanged():
     assert config_hash(augmented) != old
     noisy = config.replace(diffusion=config.diffusion.replace(train_context_noise=0.02))
     assert config_hash(noisy) != old
+    rolling = config.replace(diffusion=config.diffusion.replace(mode="rolling"))
+    own = rolling.replace(diffusion=rolling.diffusion.replace(train_own_context=0.5))
+    assert config_hash(own) != config_hash(rolling)
     emas = config.replace(optim=OptimConfig(extra_ema_decays=(0.9999,)))
     assert config_hash(emas) != config_hash(config.replace(optim=OptimConfig()))
     with pytest.raises(ConfigError, match="extra_ema_decays"):

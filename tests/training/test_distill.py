@@ -118,17 +118,20 @@ def test_a_warm_start_begins_at_the_models_weights_with_a_fresh_schedule(teacher
 
 
 def test_a_warm_start_may_change_only_training_only_fields(teacher, tmp_path):
-    """train_context_noise shapes the training examples, not the model: a warm start may set
-    it (and trains with it), while any change of the sampler is refused."""
+    """train_context_noise and train_own_context shape the training examples, not the
+    model: a warm start may set them (and trains with them, on examples one frame longer for
+    the own context), while any change of the sampler is refused."""
     from rollflow.training import InitConfig
 
     store, run = teacher
     base = load_trained(run).config
-    noisy = base.replace(diffusion=base.diffusion.replace(train_context_noise=0.05),
+    noisy = base.replace(diffusion=base.diffusion.replace(train_context_noise=0.05,
+                                                          train_own_context=0.5),
                          init=InitConfig(weights=str(run)),
                          optim=dataclasses.replace(base.optim, total_steps=2))
     list(train(noisy, store, tmp_path / "noisy"))
-    assert load_trained(tmp_path / "noisy").config.diffusion.train_context_noise == 0.05
+    trained = load_trained(tmp_path / "noisy").config.diffusion
+    assert (trained.train_context_noise, trained.train_own_context) == (0.05, 0.5)
     other = noisy.replace(diffusion=noisy.diffusion.replace(init_probability=0.5))
     with pytest.raises(ConfigError, match=r"\[diffusion\] differs.*init_probability"):
         train(other, store, tmp_path / "other")

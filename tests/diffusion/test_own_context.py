@@ -1,0 +1,147 @@
+"""Own-context training (`train_own_context`): the loss examples, their draws, shards, errors."""
+
+import pytest
+import torch
+
+from rollflow.diffusion import DiffusionConfig, Shard, make_objective
+from rollflow.diffusion.own_context import own_context_examples
+from rollflow.diffusion.rng import standard_normal, uniform
+from rollflow.errors import ConfigError, DataError
+
+
+def _frames(config, batch=6, size=8, seed=0, dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, config.frames_per_example, size, size, generator=gen,
+                       dtype=dtype)
+
+
+def _oracle(truth, config):
+    """A network that knows the true window slots y (B, W, H, W) and returns the exact v:
+    with z = α y + σ ε, v = α ε − σ y = (α z − y)/σ, so x̂ = α z − σ v = y."""
+    schedule = config.schedule
+
+    def network(x, log_snr, is_context):
+        n = config.num_context
+        alpha, sigma = schedule.alpha_sigma_from_log_snr(log_snr[:, n:, None, None])
+        out = torch.zeros_like(x)
+        out[:, n:] = (alpha * x[:, n:] - truth) / sigma
+        return out
+    return network
+
+
+@pytest.mark.parametrize("target", ["field", "increment"])
+@pytest.mark.parametrize("mode", ["rolling", "standard"])
+def test_a_perfect_network_gives_back_the_true_frames(mode, target):
+    """With a network that denoises exactly, the own frame is f_n itself, so at p = 1 the
+    loss examples are f_1 … f_{n+W}. Bound (float64): x̂ = α z − σ v with |σ v| ≤ |α z| + |y|
+    and |y| ≲ 10 after the increment's subtraction: a few roundings of terms below
+    ~50, i.e. ≤ 1e-12. The slot-0 log-SNR is clipped at λ_max = 15, so σ ≥ 5e-4 and the
+    oracle's division is finite."""
+    config = DiffusionConfig(mode=mode, target=target, train_own_context=1.0)
+    x = _frames(config)
+    n, w = config.num_context, config.window_size
+    truth = x[:, n:n + w] - (x[:, n - 1:n] if target == "increment" else 0.0)
+    out = own_context_examples(_oracle(truth, config), x, config, start=0, total=6,
+                               generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(out, x[:, 1:], rtol=0.0, atol=1e-12)
+
+
+def test_the_coin_replaces_only_the_last_context_frame():
+    """p = 0.5: rows whose coin fell get α₀ z₀ = α₀ (α₀ f_n + σ₀ ε₀) (the x̂ of a network
+    that outputs v = 0) as their last context frame; every other frame, and every frame of
+    the other rows, is the true one bit for bit. With 64 rows both kinds occur
+    (P(all one kind) = 2⁻⁶³). Bound (float64): α z is formed from the same α, σ, ε in both
+    computations up to the order of two products, ≤ 1e-12 for |f|, |ε| ≲ 6."""
+    config = DiffusionConfig(num_context=3, train_own_context=0.5)
+    x = _frames(config, batch=64)
+    out = own_context_examples(lambda x, s, c: torch.zeros_like(x), x, config, start=0,
+                               total=64, generator=torch.Generator().manual_seed(2))
+    n = config.num_context
+    assert torch.equal(out[:, :n - 1], x[:, 1:n])
+    assert torch.equal(out[:, n:], x[:, n + 1:])
+    replaced = (out[:, n - 1] != x[:, n]).flatten(1).any(dim=1)
+    assert 0 < replaced.sum() < 64
+    assert torch.equal(out[~replaced, n - 1], x[~replaced, n])
+    # the documented draws, in order: t_A, the noise of call A, the coin (whole batch)
+    gen = torch.Generator().manual_seed(2)
+    t = uniform((64,), device="cpu", dtype=x.dtype, generator=gen)
+    eps = standard_normal((64, config.window_size, 8, 8), device="cpu", dtype=x.dtype,
+                          generator=gen)
+    coin = uniform((64,), device="cpu", dtype=x.dtype, generator=gen) < 0.5
+    assert torch.equal(coin, replaced)
+    alpha, sigma = config.schedule.alpha_sigma(t / config.window_size)
+    a, s = alpha[:, None, None], sigma[:, None, None]
+    expected = a * (a * x[:, n] + s * eps[:, 0])
+    torch.testing.assert_close(out[replaced, n - 1], expected[replaced], rtol=0, atol=1e-12)
+
+
+def test_the_own_frame_carries_no_gradient():
+    """The loss's gradient reaches the network only through the loss call: a network
+    whose output depends on a parameter gets the same gradient whether or not call A ran
+    with that parameter (call A is under no_grad and its frame is detached)."""
+    config = DiffusionConfig(train_own_context=1.0)
+    x = _frames(config, dtype=torch.float32)
+    weight = torch.nn.Parameter(torch.tensor(0.3))
+    calls = []
+
+    def network(inp, log_snr, is_context):
+        calls.append(torch.is_grad_enabled())
+        return weight * inp
+
+    loss, _ = make_objective(config).loss(network, x, generator=torch.Generator().manual_seed(0))
+    loss.backward()
+    assert calls == [False, True]
+    assert weight.grad is not None and torch.isfinite(weight.grad)
+
+
+class _Conv(torch.nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular")
+
+    def forward(self, x, log_snr, is_context):
+        return self.conv(x) * (1 + 0.01 * log_snr[..., None, None])
+
+
+def test_shards_of_a_batch_sum_to_its_loss_and_gradient():
+    """Two processes each taking half a batch reproduce one process with own-context
+    training on: every row gets the draws it gets in the whole batch. Float32 bounds as in
+    test_objective's shard test (sums of two partial sums: a few ulp of the loss)."""
+    config = DiffusionConfig(init_probability=0.3, train_own_context=0.5)
+    objective = make_objective(config)
+    x = _frames(config, batch=6, dtype=torch.float32)
+    net = _Conv(config.num_context + config.window_size)
+
+    def loss_and_grad(rows, shard):
+        net.zero_grad()
+        loss, _ = objective.loss(net, x[rows], generator=torch.Generator().manual_seed(5),
+                                 shard=shard)
+        loss.backward()
+        return loss.detach(), net.conv.weight.grad.clone()
+
+    whole, whole_grad = loss_and_grad(slice(None), None)
+    parts = [loss_and_grad(slice(a, b), Shard(a, b, 6)) for a, b in ((0, 2), (2, 6))]
+    torch.testing.assert_close(parts[0][0] + parts[1][0], whole, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(parts[0][1] + parts[1][1], whole_grad, rtol=1e-5, atol=1e-7)
+
+
+def test_examples_are_one_frame_longer_and_bad_settings_are_one_line_errors():
+    config = DiffusionConfig(num_context=2, window_size=4, train_own_context=0.25)
+    assert config.frames_per_example == 7
+    assert DiffusionConfig(num_context=2, window_size=4).frames_per_example == 6
+    with pytest.raises(DataError, match=r"num_context \+ window_size \+ 1 = 7"):
+        make_objective(config).loss(lambda x, s, c: x, torch.zeros(2, 6, 4, 4))
+    with pytest.raises(ConfigError, match=r"train_own_context must be in \[0, 1\]"):
+        DiffusionConfig(train_own_context=1.5)
+    with pytest.raises(ConfigError, match="0 for the deterministic mode"):
+        DiffusionConfig(mode="deterministic", train_own_context=0.5)
+    with pytest.raises(ConfigError, match="0 for the deterministic mode"):
+        DiffusionConfig(steps_per_shift=2, distilled_from=4, train_own_context=0.5)
+
+
+def test_a_student_of_an_own_context_teacher_trains_on_true_frames():
+    from rollflow.diffusion import student_config
+
+    student = student_config(DiffusionConfig(train_own_context=0.5))
+    assert student.train_own_context == 0.0 and student.frames_per_example == 6
