@@ -1,13 +1,16 @@
 """Paired validation comparison of trained models on the same states.
 
     .venv/bin/python experiments/kf32/pair_models.py runs/x/student kf32-rolling-k1 \\
-        --out runs/pairs/k1.json [--members 4] [--init-index 2] [--frames 50]
+        --out runs/pairs/k1.json [--members 4] [--init-index 2] [--frames 50] \
+        [--validation data/kf32/validation_long.zarr --segments 0 50 100]
 
 Each model (a run directory, `RUN@EMA` for one of its kept EMAs, or a shipped name)
 forecasts the validation store (seed 0, float32); each state's ensemble-mean ρ curve is
 cached in --out (a JSON keyed by model and settings, so a rerun adds only new models). Prints
 every model's T₀.₈ (ensemble mean and single member) and T₀.₈(model) − T₀.₈(first model)
-with a 95 % paired bootstrap over the states (1 000 resamples). Skill only: costs are
+with a 95 % paired bootstrap over the states (1 000 resamples). With --segments, the states
+are cut from those frames of every trajectory (segments of --segment-frames, in memory) and
+the bootstrap resamples whole trajectories (clusters). Skill only: costs are
 measured side by side on an idle box by the benchmarks, not here.
 Logic: rollflow (forecast.scored_forecast, analysis.decorrelation); wiring here.
 """
@@ -23,10 +26,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _score(ref: str, args: argparse.Namespace) -> dict:
+def _states(args: argparse.Namespace):
+    """The validation trajectories, or their segments (with a `trajectory` coordinate)."""
+    from rollflow.store import cut_segments, open_trajectories
+
+    source = open_trajectories(args.validation)
+    if not args.segments:
+        return source
+    return cut_segments(source, starts=args.segments, num_frames=args.segment_frames,
+                        source_name=str(args.validation))
+
+
+def _score(ref: str, states, args: argparse.Namespace) -> dict:
     from rollflow.analysis.skill import skill_record
     from rollflow.forecast import ForecastSettings, frames_for_horizon, scored_forecast
-    from rollflow.store import open_trajectories
     from rollflow.training import load_trained
 
     path, _, decay = ref.partition("@")
@@ -34,19 +47,20 @@ def _score(ref: str, args: argparse.Namespace) -> dict:
     settings = ForecastSettings(init_index=args.init_index, seed=0, batch_size=8,
                                 num_frames=frames_for_horizon(model, args.frames),
                                 num_members=args.members)
-    _, skill = scored_forecast(model, open_trajectories(args.validation), settings)
+    _, skill = scored_forecast(model, states, settings)
     rows = skill["ensemble_mean_correlation"].transpose("sample", "time")
     lead = skill["mean_correlation"]["lead_time"]      # lead times (t.u.) of the same frames
     return {**skill_record(skill), "lead_time": lead.values.tolist(),
             "rows": rows.values.tolist()}
 
 
-def _curve(record: dict):
+def _curve(record: dict, states):
     import xarray as xr
 
-    return xr.DataArray(record["rows"], dims=("sample", "lead_time"),
-                        coords={"lead_time": record["lead_time"],
-                                "sample": range(len(record["rows"]))})
+    coords = {"lead_time": record["lead_time"], "sample": range(len(record["rows"]))}
+    if "trajectory" in states.coords:                   # cluster bootstrap by trajectory
+        coords["trajectory"] = ("sample", states["trajectory"].values)
+    return xr.DataArray(record["rows"], dims=("sample", "lead_time"), coords=coords)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,13 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=4)
     parser.add_argument("--init-index", type=int, default=2)
     parser.add_argument("--frames", type=int, default=50)
+    parser.add_argument("--segments", type=int, nargs="+", metavar="START",
+                        help="cut the states from these frames of every trajectory")
+    parser.add_argument("--segment-frames", type=int, default=61)
     args = parser.parse_args(argv)
     cache = json.loads(args.out.read_text()) if args.out.exists() else {}
-    tag = f"members={args.members},init={args.init_index},frames={args.frames}"
+    tag = (f"store={args.validation.resolve()},members={args.members},init={args.init_index},"
+           f"frames={args.frames}")
+    if args.segments:
+        tag += f",segments={'/'.join(map(str, args.segments))}x{args.segment_frames}"
+    states = _states(args)
     for ref in args.models:
         if f"{ref}|{tag}" not in cache:
             print(f"[pairs] scoring {ref}", file=sys.stderr)
-            cache[f"{ref}|{tag}"] = _score(ref, args)
+            cache[f"{ref}|{tag}"] = _score(ref, states, args)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomically(args.out, json.dumps(cache))
     first = cache[f"{args.models[0]}|{tag}"]
@@ -75,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     for ref in args.models:
         record = cache[f"{ref}|{tag}"]
-        diff = paired_decorrelation_difference(_curve(record), _curve(first), dim="lead_time")
+        diff = paired_decorrelation_difference(_curve(record, states), _curve(first, states),
+                                               dim="lead_time")
         d = {k: float(diff[k].sel(threshold=0.8)) for k in ("estimate", "lower", "upper")}
         if abs(d["estimate"] - (record["T_mean"]["0.8"] - first["T_mean"]["0.8"])) > 1e-6:
             raise SystemExit(f"{ref}: the cached curves do not give its T0.8; rescore it")
