@@ -2,7 +2,7 @@
 
     .venv/bin/python experiments/kf32/pair_models.py runs/x/student kf32-rolling-k1 \\
         --out runs/pairs/k1.json [--members 4] [--init-index 2] [--frames 50] \
-        [--validation data/kf32/validation_long.zarr --segments 0 50 100]
+        [--validation data/kf32/validation_long.zarr --segments 0 50 100] [--steps-per-shift K]
 
 Each model (a run directory, `RUN@EMA` for one of its kept EMAs, or a shipped name)
 forecasts the validation store (seed 0, float32); each state's ensemble-mean ρ curve is
@@ -46,7 +46,8 @@ def _score(ref: str, states, args: argparse.Namespace) -> dict:
     model = load_trained(path, ema_decay=float(decay) if decay else None)
     settings = ForecastSettings(init_index=args.init_index, seed=0, batch_size=8,
                                 num_frames=frames_for_horizon(model, args.frames),
-                                num_members=args.members)
+                                num_members=args.members,
+                                steps_per_shift=args.steps_per_shift)
     _, skill = scored_forecast(model, states, settings)
     rows = skill["ensemble_mean_correlation"].transpose("sample", "time")
     lead = skill["mean_correlation"]["lead_time"]      # lead times (t.u.) of the same frames
@@ -77,10 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, nargs="+", metavar="START",
                         help="cut the states from these frames of every trajectory")
     parser.add_argument("--segment-frames", type=int, default=61)
+    parser.add_argument("--steps-per-shift", type=int, default=None, metavar="K",
+                        help="sample every model with K steps per frame (default: its own)")
     args = parser.parse_args(argv)
     cache = json.loads(args.out.read_text()) if args.out.exists() else {}
     tag = (f"store={args.validation.resolve()},members={args.members},init={args.init_index},"
            f"frames={args.frames}")
+    if args.steps_per_shift is not None:
+        tag += f",K={args.steps_per_shift}"
     if args.segments:
         tag += f",segments={'/'.join(map(str, args.segments))}x{args.segment_frames}"
     states = _states(args)
