@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from rollflow.diffusion.config import DiffusionConfig
-from rollflow.diffusion.denoiser import Network, call_network, predict_from_v
+from rollflow.diffusion.denoiser import Denoiser, Network
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.target import decode, encode
@@ -39,17 +39,14 @@ def _own_frame(network: Network, frames: Tensor, tau: Tensor, eps: Tensor,
                config: DiffusionConfig) -> Tensor:
     """The network's one-call estimate of frame f_n (B, 1, H, W) from f_0 … f_{n−1} and
     the window f_n … f_{n+W−1} noised at local times tau (B, W) with noise eps."""
+    from rollflow.diffusion.objective import noised     # objective calls this module
+
     n, w = config.num_context, config.window_size
-    schedule = config.schedule
     context = frames[:, :n]
-    slots = encode(frames[:, n:n + w], context, config.target)
-    log_snr = schedule.log_snr(tau)
-    alpha, sigma = schedule.alpha_sigma_from_log_snr(log_snr)
-    z = alpha[..., None, None] * slots + sigma[..., None, None] * eps
+    z = noised(encode(frames[:, n:n + w], context, config.target), tau, eps, config.schedule)
     with torch.no_grad():
-        v_hat = call_network(network, context, z, log_snr, logsnr_max=schedule.logsnr_max)
-    x_hat, _ = predict_from_v(z[:, :1], v_hat[:, :1].to(z.dtype), alpha[:, :1], sigma[:, :1])
-    return decode(x_hat, context, config.target).detach()
+        x_hat, _ = Denoiser(network, config.schedule, n)(context, z, tau)
+    return decode(x_hat[:, :1], context, config.target).detach()
 
 
 def own_context_examples(network: Network, frames: Tensor, config: DiffusionConfig, *,

@@ -17,7 +17,7 @@ def zero_net(x, log_snr, is_context):
 def frames(batch=8, config=None, seed=0, size=6):
     config = config or DiffusionConfig()
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(batch, config.num_context + config.window_size, size, size, generator=gen)
+    return torch.randn(batch, config.frames_per_example, size, size, generator=gen)
 
 
 def test_beta_zero_draws_rolling_map_only():
@@ -180,19 +180,20 @@ class _Conv(torch.nn.Module):
         return self.conv(x) * (1 + 0.01 * log_snr[..., None, None])
 
 
-@pytest.mark.parametrize("context_noise", [0.0, 0.1])
-@pytest.mark.parametrize("mode", ["rolling", "standard", "deterministic"])
-def test_shards_of_a_batch_sum_to_its_loss_and_gradient(mode, context_noise):
+@pytest.mark.parametrize("mode, context_noise, own_context", [
+    (mode, noise, 0.0) for mode in ("rolling", "standard", "deterministic") for noise in (0.0, 0.1)
+] + [("rolling", 0.0, 0.5), ("standard", 0.0, 0.5)])     # own context: diffusion modes only
+def test_shards_of_a_batch_sum_to_its_loss_and_gradient(mode, context_noise, own_context):
     """Two processes each taking half a batch reproduce one process: the parts of the
     loss and of its gradient sum to the whole batch's (the noise of each row, the context
-    noise included, is the one it gets in the whole batch)."""
+    noise and the own-context draws included, is the one it gets in the whole batch)."""
     from rollflow.diffusion import Shard
 
     config = DiffusionConfig(mode=mode, init_probability=0.3 if mode == "rolling" else 0.0,
-                             train_context_noise=context_noise)
+                             train_context_noise=context_noise, train_own_context=own_context)
     objective = make_objective(config)
     x = frames(batch=6, config=config)
-    net = _Conv(x.shape[1])
+    net = _Conv(config.num_context + config.window_size)
 
     def loss_and_grad(rows, shard):
         net.zero_grad()

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rollflow.diffusion import DiffusionConfig, Shard, make_objective
+from rollflow.diffusion import DiffusionConfig, make_objective
 from rollflow.diffusion.own_context import own_context_examples
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.errors import ConfigError, DataError
@@ -92,38 +92,6 @@ def test_the_own_frame_carries_no_gradient():
     loss.backward()
     assert calls == [False, True]
     assert weight.grad is not None and torch.isfinite(weight.grad)
-
-
-class _Conv(torch.nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = torch.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular")
-
-    def forward(self, x, log_snr, is_context):
-        return self.conv(x) * (1 + 0.01 * log_snr[..., None, None])
-
-
-def test_shards_of_a_batch_sum_to_its_loss_and_gradient():
-    """Two processes each taking half a batch reproduce one process with own-context
-    training on: every row gets the draws it gets in the whole batch. Float32 bounds as in
-    test_objective's shard test (sums of two partial sums: a few ulp of the loss)."""
-    config = DiffusionConfig(init_probability=0.3, train_own_context=0.5)
-    objective = make_objective(config)
-    x = _frames(config, batch=6, dtype=torch.float32)
-    net = _Conv(config.num_context + config.window_size)
-
-    def loss_and_grad(rows, shard):
-        net.zero_grad()
-        loss, _ = objective.loss(net, x[rows], generator=torch.Generator().manual_seed(5),
-                                 shard=shard)
-        loss.backward()
-        return loss.detach(), net.conv.weight.grad.clone()
-
-    whole, whole_grad = loss_and_grad(slice(None), None)
-    parts = [loss_and_grad(slice(a, b), Shard(a, b, 6)) for a, b in ((0, 2), (2, 6))]
-    torch.testing.assert_close(parts[0][0] + parts[1][0], whole, rtol=1e-6, atol=1e-7)
-    torch.testing.assert_close(parts[0][1] + parts[1][1], whole_grad, rtol=1e-5, atol=1e-7)
 
 
 def test_examples_are_one_frame_longer_and_bad_settings_are_one_line_errors():
