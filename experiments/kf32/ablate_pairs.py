@@ -20,22 +20,42 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _curve(out: Path, name: str):
+def rho_curve(rows: list, lead_time: list, trajectory=None):
+    """Per-state ensemble-mean ρ curves (sample, lead_time); with `trajectory` labels per
+    state, the paired bootstrap resamples whole trajectories."""
     import xarray as xr
 
+    coords = {"lead_time": lead_time, "sample": range(len(rows))}
+    if trajectory is not None:
+        coords["trajectory"] = ("sample", trajectory)
+    return xr.DataArray(rows, dims=("sample", "lead_time"), coords=coords)
+
+
+def checked_difference(first, second, stated: float, what: str):
+    """paired_decorrelation_difference of two curves; SystemExit unless its T₀.₈ estimate
+    is the stated T₀.₈(first) − T₀.₈(second) (curves that do not belong to the scores)."""
+    from rollflow.analysis.decorrelation import paired_decorrelation_difference
+
+    diff = paired_decorrelation_difference(first, second, dim="lead_time")
+    if abs(float(diff.estimate.sel(threshold=0.8)) - stated) > 1e-6:
+        raise SystemExit(f"{what}: the saved curves do not give the stored T0.8; rescore")
+    return diff
+
+
+def _result(out: Path, name: str) -> dict:
     result = json.loads((out / name / "result.json").read_text())
     if "ensemble_mean_rho" not in result:
         raise SystemExit(f"{out / name / 'result.json'} holds no per-state curves (scored "
                          "before ablate.py saved them); delete it and rerun ablate.py")
-    rho = result["ensemble_mean_rho"]
-    return xr.DataArray(rho["rows"], dims=("sample", "lead_time"),
-                        coords={"lead_time": rho["lead_time"],
-                                "sample": range(len(rho["rows"]))})
+    return result
+
+
+def _curve(result: dict):
+    return rho_curve(result["ensemble_mean_rho"]["rows"],
+                     result["ensemble_mean_rho"]["lead_time"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rollflow.analysis.decorrelation import paired_decorrelation_difference
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the ablation's --out directory")
     parser.add_argument("pairs", nargs="+", metavar="A:B", help="variant pairs, A − B")
@@ -44,14 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for pair in args.pairs:
         a, _, b = pair.partition(":")
-        diff = paired_decorrelation_difference(_curve(args.out, a), _curve(args.out, b),
-                                               dim="lead_time")
+        ra, rb = _result(args.out, a), _result(args.out, b)
+        diff = checked_difference(_curve(ra), _curve(rb),
+                                  ra["T_mean"]["0.8"] - rb["T_mean"]["0.8"], pair)
         est = [float(diff.estimate.sel(threshold=c)) for c in (0.95, 0.9, 0.8)]
-        told = [json.loads((args.out / n / "result.json").read_text())["T_mean"]["0.8"]
-                for n in (a, b)]
-        if abs(est[2] - (told[0] - told[1])) > 1e-6:     # the curves must give the T's
-            raise SystemExit(f"{pair}: the saved curves do not give the results' T0.8; "
-                             "rescore (delete result.json, rerun ablate.py)")
         lo, hi = (float(diff[k].sel(threshold=0.8)) for k in ("lower", "upper"))
         share = float(diff.share_first_longer.sel(threshold=0.8))
         print(f"| {a} − {b} | {est[0]:+.2f} | {est[1]:+.2f} | {est[2]:+.2f} "
