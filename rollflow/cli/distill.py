@@ -39,6 +39,9 @@ def add_parser(subparsers) -> None:
                         help="peak learning rate (default 1e-4)")
     parser.add_argument("--teacher-ema", type=float, metavar="DECAY",
                         help="which EMA of the teacher run (default: its optim.ema_decay)")
+    parser.add_argument("--own-context", type=float, default=0.0, metavar="P",
+                        help="probability that a training example's last context frame is "
+                             "the student's own estimate of it (default 0: true frames)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in RUN_DIR from its newest checkpoint")
     parser.add_argument("--steps", type=int_at_least(1), metavar="N",
@@ -52,6 +55,8 @@ def _command(args: argparse.Namespace) -> str:
              str(args.out), "--total-steps", str(args.total_steps), "--lr", repr(args.lr)]
     if args.teacher_ema is not None:
         words += ["--teacher-ema", repr(args.teacher_ema)]
+    if args.own_context:
+        words += ["--own-context", repr(args.own_context)]
     return " ".join(words + ["--resume"])
 
 
@@ -65,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     teacher = load_trained(args.teacher, ema_decay=args.teacher_ema)
     config = distillation_config(teacher.config, teacher_ref=args.teacher,
                                  total_steps=args.total_steps, lr=args.lr,
-                                 teacher_ema_decay=args.teacher_ema)
+                                 teacher_ema_decay=args.teacher_ema,
+                                 own_context=args.own_context)
     out = Path(args.out)
     if not args.resume and out.exists() and any(out.iterdir()):
         raise RollflowError(f"run directory {out} is not empty; pass --resume to continue "

@@ -63,8 +63,9 @@ class DiffusionConfig:
             frames such as its own forecasts; the window's target stays clean. 0: clean.
         train_own_context: p ∈ [0, 1], training only, diffusion modes: the probability that
             an example's last context frame is the network's own one-call estimate of it
-            (no gradient; `rollflow.diffusion.own_context`). p > 0 makes every training
-            example one frame longer. 0: true frames only.
+            (no gradient; `rollflow.diffusion.own_context`); for a distilled student, its
+            own estimate, on which the teacher's steps are its target. p > 0 makes every
+            training example one frame longer. 0: true frames only.
         distilled_from: K of the teacher this rolling model was distilled from
             (`rollflow.diffusion.distill`), None for a model trained from data. A distilled
             student samples only with its own steps_per_shift = distilled_from / 2 and
@@ -116,9 +117,8 @@ class DiffusionConfig:
         _require(0.0 <= self.train_own_context <= 1.0, "train_own_context", "in [0, 1]",
                  self.train_own_context)
         if self.train_own_context > 0:
-            _require(self.mode != "deterministic" and self.distilled_from is None,
-                     "train_own_context", "0 for the deterministic mode and for a distilled "
-                     "student", self.train_own_context)
+            _require(self.mode != "deterministic", "train_own_context",
+                     "0 for the deterministic mode", self.train_own_context)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
         if self.distilled_from is not None:

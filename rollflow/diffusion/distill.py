@@ -23,6 +23,12 @@ Training example (per window, all randomness from the generator):
 5. the student's v-loss against ṽ = (α_t z_t − x̃)/σ_t, i.e. the x-MSE weighted by
    SNR_t + 1 as in training from data; slots with τ_s = τ_t (clipped at 1 during the init
    phase, untouched by the sampler) carry weight 0.
+
+With `train_own_context` p > 0 (`student_config(..., own_context=p)`) the example's last
+context frame is, with probability p, the student's own one-call estimate of it at its
+emitting call (`rollflow.diffusion.own_context`, drawn before everything else): the teacher
+and the student then see the same context, the kind the student continues from in a
+forecast, and the student learns its teacher's steps there.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from rollflow.diffusion.denoiser import Denoiser, Network, call_network
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.objective import (Shard, batch_noise, batch_stats, noised, per_frame_mse,
                                          split_frames)
+from rollflow.diffusion.own_context import own_context_examples
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.sampling import update_window
 from rollflow.diffusion.target import encode
@@ -42,10 +49,11 @@ from rollflow.diffusion.target import encode
 __all__ = ["DistillationObjective", "student_config", "single_step_target", "student_times"]
 
 
-def student_config(teacher: DiffusionConfig) -> DiffusionConfig:
+def student_config(teacher: DiffusionConfig, own_context: float = 0.0) -> DiffusionConfig:
     """The student's diffusion settings: K and the init phase halved, η = 0,
-    `distilled_from` = the teacher's K, and no own-context training (a student learns its
-    teacher's steps on true frames). ValueError if the teacher cannot be halved."""
+    `distilled_from` = the teacher's K, and `train_own_context` = own_context (default 0:
+    the student learns its teacher's steps on true frames, whatever the teacher trained
+    on). ValueError if the teacher cannot be halved."""
     if teacher.mode != "rolling":
         raise ValueError(f"only rolling models are distilled (the teacher's mode is "
                          f"{teacher.mode!r})")
@@ -55,7 +63,7 @@ def student_config(teacher: DiffusionConfig) -> DiffusionConfig:
     init = None if teacher.init_steps is None else teacher.init_steps // 2
     return teacher.replace(steps_per_shift=teacher.steps_per_shift // 2, init_steps=init,
                            eta=0.0, distilled_from=teacher.steps_per_shift,
-                           train_own_context=0.0)
+                           train_own_context=own_context)
 
 
 def student_times(batch_size: int, config: DiffusionConfig, *, device: torch.device,
@@ -118,6 +126,9 @@ class DistillationObjective:
         batch, as in `DiffusionObjective`)."""
         shard = shard or Shard(0, frames.shape[0], frames.shape[0])
         shard.check(frames.shape[0])
+        if self.config.train_own_context > 0:
+            frames = own_context_examples(network, frames, self.config, start=shard.start,
+                                          total=shard.total, generator=generator)
         context, window = split_frames(frames, self.config)
         window = encode(window, context, self.config.target)
         tau_t, tau_m, tau_s, use_init = student_times(

@@ -11,7 +11,9 @@ An example then holds n_ctx + W + 1 consecutive frames f_0 … f_{n+W} (n = n_ct
 - call A (no gradient) sees the context f_0 … f_{n−1} and the window f_n … f_{n+W−1},
   encoded in the target space and noised on the mode's local-time map at a fresh global
   time t_A (rolling: slot 0 at τ = t_A / W, as in the emitting call of a sampler with
-  K = 1/t_A steps per frame); x̂ of slot 0, decoded back to a frame, is the own frame;
+  K = 1/t_A steps per frame); x̂ of slot 0, decoded back to a frame, is the own frame.
+  A distilled student (`distilled_from` set) knows only its own time grid: its t_A is
+  1/K, the global time of its emitting call (t_A is still drawn, so the draws are the same);
 - the loss example is [f_1 … f_{n−1}, own | f_{n+1} … f_{n+W}] where the coin fell
   (probability p), and f_1 … f_{n+W} elsewhere.
 
@@ -55,7 +57,8 @@ def own_context_examples(network: Network, frames: Tensor, config: DiffusionConf
     """The loss examples (B, n_ctx + W, H, W) built from frames (B, n_ctx + W + 1, H, W).
 
     Args:
-        network: the network being trained (called once, without gradient).
+        network: the network being trained (called once, without gradient); for a
+            distillation student, the student.
         frames: rows start … start + B − 1 of a batch of `total` examples.
         config: a diffusion-mode config with train_own_context = p ∈ (0, 1].
         generator: draws t_A, the noise of call A and the coin, for all `total` rows.
@@ -65,6 +68,8 @@ def own_context_examples(network: Network, frames: Tensor, config: DiffusionConf
         raise DataError(f"train_own_context needs frames of shape (B, num_context + "
                         f"window_size + 1 = {n + w + 1}, H, W) (got {tuple(frames.shape)})")
     t = uniform((total,), device=frames.device, dtype=frames.dtype, generator=generator)
+    if config.distilled_from is not None:          # the student's emitting call
+        t = torch.full_like(t, 1.0 / config.steps_per_shift)
     tau = (local_times(t, w, "rolling") if config.mode == "rolling"
            else t[:, None].expand(total, w))
     eps = standard_normal((total, w, *frames.shape[2:]), device=frames.device,

@@ -28,7 +28,8 @@ __all__ = ["distillation_config", "load_teacher", "load_initial"]
 def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: int,
                         lr: float = 1e-4, warmup_steps: int = 100,
                         teacher_ema_decay: float | None = None,
-                        batch_size: int | None = None) -> TrainConfig:
+                        batch_size: int | None = None,
+                        own_context: float = 0.0) -> TrainConfig:
     """The student's run config: the teacher's with K halved (`student_config`), the
     [distill] section pointing at the teacher, a fresh optimiser schedule, and no [init]
     (a warm-started teacher's source: the student starts from the teacher itself).
@@ -40,9 +41,10 @@ def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: 
         lr, warmup_steps: the student's peak learning rate and warm-up.
         teacher_ema_decay: which EMA of the teacher run (None: its ema_decay).
         batch_size: windows per step (None: the teacher's).
+        own_context: the student's `train_own_context` p (0: true context frames only).
     """
     try:
-        diffusion = student_config(teacher.diffusion)
+        diffusion = student_config(teacher.diffusion, own_context=own_context)
     except ValueError as err:
         raise ConfigError(f"cannot distil this teacher: {err}") from None
     optim = dataclasses.replace(
@@ -67,11 +69,13 @@ def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
 def load_teacher(config: TrainConfig, device: torch.device,
                  dtype: torch.dtype = torch.float32) -> TrainedModel:
     """The teacher of a distillation run, frozen, in eval mode on `device`; ConfigError
-    (one line) if the student's config is not its teacher's with K halved."""
+    (one line) if the student's config is not its teacher's with K halved (its own-context
+    probability aside, which is the student's choice)."""
     ref = config.distill.teacher
     teacher = load_trained(ref, ema_decay=config.distill.teacher_ema_decay, device=device)
     try:
-        expected = student_config(teacher.config.diffusion)
+        expected = student_config(teacher.config.diffusion,
+                                  own_context=config.diffusion.train_own_context)
     except ValueError as err:
         raise ConfigError(f"teacher {ref}: {err}") from None
     if expected != config.diffusion:

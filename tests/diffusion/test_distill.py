@@ -126,3 +126,51 @@ def test_the_teacher_runs_outside_a_bf16_autocast():
                                  generator=torch.Generator().manual_seed(0))
     assert seen == {"teacher": {torch.float32}, "student": {torch.bfloat16}}
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
+
+
+def test_an_exact_student_stays_exact_on_its_own_context_frames():
+    """p = 1: the student's own estimate of the last context frame is the true frame when
+    the student is exact (the oracle; x̂ = α z − σ v to ~1e-15 in float64, well inside the
+    oracle's 1e-9 match of a context to the trajectory), so teacher and student see a
+    true context and the loss is round-off as in `test_an_exact_teacher_teaches_an_exact_
+    student`; the examples are one frame longer, and the student is called once more,
+    first, without gradient."""
+    student = student_config(TEACHER, own_context=1.0)
+    frames = _trajectory(6, student.frames_per_example)
+    assert frames.shape[1] == student.num_context + student.window_size + 1
+    oracle = TrajectoryOracle(frames, student.num_context)
+    grads = []
+
+    def network(x, log_snr, is_context):
+        grads.append(torch.is_grad_enabled())
+        return oracle(x, log_snr, is_context)
+
+    objective = DistillationObjective(student, TrajectoryOracle(frames, student.num_context))
+    loss, _ = objective.loss(network, frames, generator=torch.Generator().manual_seed(2))
+    assert float(loss) < 1e-9 and grads == [False, True]
+    with pytest.raises(ValueError, match=r"num_context \+ window_size \+ 1"):
+        objective.loss(network, frames[:, 1:])
+
+
+@pytest.mark.parametrize("own_context", [0.0, 0.5])
+def test_shards_of_a_distillation_batch_sum_to_its_loss(own_context):
+    """Two processes each taking half a batch reproduce one process (the own-context
+    draws, the student times and the noise are drawn for the whole batch). float64, so the
+    sums agree to ~1e-15 of the loss; 1e-12 leaves room for the order of the additions."""
+    from rollflow.diffusion import Shard
+
+    student = student_config(TEACHER, own_context=own_context)
+    frames = _trajectory(6, student.frames_per_example)
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(5, 5, 3, padding=1, padding_mode="circular").double()
+    teacher = torch.nn.Conv2d(5, 5, 3, padding=1, padding_mode="circular").double()
+    objective = DistillationObjective(student, lambda x, lam, ctx: teacher(x))
+
+    def part(rows, shard):
+        loss, _ = objective.loss(lambda x, lam, ctx: conv(x), frames[rows],
+                                 generator=torch.Generator().manual_seed(5), shard=shard)
+        return loss.detach()
+
+    whole = part(slice(None), None)
+    halves = [part(slice(a, b), Shard(a, b, 6)) for a, b in ((0, 2), (2, 6))]
+    torch.testing.assert_close(halves[0] + halves[1], whole, rtol=1e-12, atol=1e-12)

@@ -104,12 +104,44 @@ def test_examples_are_one_frame_longer_and_bad_settings_are_one_line_errors():
         DiffusionConfig(train_own_context=1.5)
     with pytest.raises(ConfigError, match="0 for the deterministic mode"):
         DiffusionConfig(mode="deterministic", train_own_context=0.5)
-    with pytest.raises(ConfigError, match="0 for the deterministic mode"):
-        DiffusionConfig(steps_per_shift=2, distilled_from=4, train_own_context=0.5)
+    student = DiffusionConfig(steps_per_shift=2, distilled_from=4, train_own_context=0.5)
+    assert student.frames_per_example == 7          # a student may train on its own frames
 
 
-def test_a_student_of_an_own_context_teacher_trains_on_true_frames():
+def test_a_student_trains_on_own_frames_only_when_asked():
     from rollflow.diffusion import student_config
 
-    student = student_config(DiffusionConfig(train_own_context=0.5))
-    assert student.train_own_context == 0.0 and student.frames_per_example == 6
+    teacher = DiffusionConfig(train_own_context=0.5)
+    assert student_config(teacher).train_own_context == 0.0
+    assert student_config(teacher).frames_per_example == 6
+    student = student_config(DiffusionConfig(), own_context=0.25)
+    assert student.train_own_context == 0.25 and student.frames_per_example == 7
+    with pytest.raises(ConfigError, match=r"train_own_context must be in \[0, 1\]"):
+        student_config(teacher, own_context=2.0)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_students_own_frame_comes_from_its_emitting_call(k):
+    """A student knows only its own time grid: call A puts slot 0 at τ = 1/(W·K) (global
+    time 1/K, the call whose slot 0 the sampler emits) in every row, and the later slots
+    at (w + 1/K)/W; the draws are the teacher's (t_A drawn and set aside), so the coin
+    falls as in `test_the_coin_replaces_only_the_last_context_frame`."""
+    config = DiffusionConfig(window_size=3, steps_per_shift=k, init_steps=3 * k,
+                             distilled_from=2 * k, eta=0.0, train_own_context=0.5)
+    x = _frames(config, batch=64)
+    seen = []
+
+    def network(inp, log_snr, is_context):
+        seen.append(log_snr[:, config.num_context:].clone())
+        return torch.zeros_like(inp)
+
+    out = own_context_examples(network, x, config, start=0, total=64,
+                               generator=torch.Generator().manual_seed(2))
+    tau = (torch.arange(3, dtype=x.dtype) + 1 / k) / 3
+    torch.testing.assert_close(seen[0], config.schedule.log_snr(tau).expand(64, 3))
+    gen = torch.Generator().manual_seed(2)
+    uniform((64,), device="cpu", dtype=x.dtype, generator=gen)
+    standard_normal((64, 3, 8, 8), device="cpu", dtype=x.dtype, generator=gen)
+    coin = uniform((64,), device="cpu", dtype=x.dtype, generator=gen) < 0.5
+    n = config.num_context
+    assert torch.equal((out[:, n - 1] != x[:, n]).flatten(1).any(dim=1), coin)

@@ -194,3 +194,18 @@ def test_a_warm_started_teacher_can_be_distilled(teacher, tmp_path):
                                   warmup_steps=1)
     assert student.init == InitConfig() and student.distill.teacher == str(run)
     assert student.diffusion.steps_per_shift == warm.diffusion.steps_per_shift // 2
+
+
+def test_a_student_may_train_on_its_own_context_frames(teacher, tmp_path):
+    """`own_context` is the student's choice: its teacher is accepted (load_teacher refused
+    any [diffusion] difference before), its windows are one frame longer, and it trains
+    to finite losses that differ from the true-frames student's on the same batches."""
+    store, run = teacher
+    config = _student(run, own_context=0.5)
+    assert config.diffusion.train_own_context == 0.5
+    assert config.diffusion.frames_per_example == _student(run).diffusion.frames_per_example + 1
+    own = [r["loss"] for r in train(config, store, tmp_path / "own") if r["kind"] == "step"]
+    plain = [r["loss"] for r in train(_student(run), store, tmp_path / "plain")
+             if r["kind"] == "step"]
+    assert len(own) == 6 and all(l == l and l < 1e3 for l in own)
+    assert own != plain
