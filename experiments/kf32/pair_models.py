@@ -4,8 +4,9 @@
         --out runs/pairs/k1.json [--members 4] [--init-index 2] [--frames 50] \
         [--validation data/kf32/validation_long.zarr --segments 0 50 100] [--steps-per-shift K]
 
-Each model (a run directory, `RUN@EMA` for one of its kept EMAs, or a shipped name)
-forecasts the validation store (seed 0, float32); each state's ensemble-mean ρ curve is
+Each model (a run directory, `RUN@EMA` for one of its kept EMAs, a shipped name, or
+`solver:N` for the store's solver on an N² grid, one member) forecasts the validation store
+(seed 0, float32); each state's ensemble-mean ρ curve is
 cached in --out (a JSON keyed by model and settings, so a rerun adds only new models). Prints
 every model's T₀.₈ (ensemble mean and single member) and T₀.₈(model) − T₀.₈(first model)
 with a 95 % paired bootstrap over the states (1 000 resamples). With --segments, the states
@@ -37,11 +38,35 @@ def _states(args: argparse.Namespace):
                         source_name=str(args.validation))
 
 
-def _score(ref: str, states, args: argparse.Namespace) -> dict:
+def _record(skill) -> dict:
     from rollflow.analysis.skill import skill_record
+
+    rows = skill["ensemble_mean_correlation"].transpose("sample", "time")
+    lead = skill["mean_correlation"]["lead_time"]      # lead times (t.u.) of the same frames
+    return {**skill_record(skill), "lead_time": lead.values.tolist(),
+            "rows": rows.values.tolist()}
+
+
+def _score_solver(size: int, states, args: argparse.Namespace) -> dict:
+    from rollflow.analysis.skill import headline_skill
+    from rollflow.baselines import solver_forecast
+    from rollflow.store import read_spec
+
+    values = states["vorticity"].load()
+    result = solver_forecast(values, read_spec(args.validation), init_index=args.init_index,
+                             num_frames=args.frames, simulation_size=size,
+                             source_attrs=states.attrs)
+    skill = headline_skill(result["vorticity"], values, seed=0).compute()
+    skill.attrs.update({k: v for k, v in result.attrs.items() if k.startswith("forecast_")})
+    return _record(skill)
+
+
+def _score(ref: str, states, args: argparse.Namespace) -> dict:
     from rollflow.forecast import ForecastSettings, frames_for_horizon, scored_forecast
     from rollflow.training import load_trained
 
+    if ref.startswith("solver:"):
+        return _score_solver(int(ref.removeprefix("solver:")), states, args)
     path, _, decay = ref.partition("@")
     model = load_trained(path, ema_decay=float(decay) if decay else None)
     settings = ForecastSettings(init_index=args.init_index, seed=0, batch_size=8,
@@ -49,10 +74,7 @@ def _score(ref: str, states, args: argparse.Namespace) -> dict:
                                 num_members=args.members,
                                 steps_per_shift=args.steps_per_shift)
     _, skill = scored_forecast(model, states, settings)
-    rows = skill["ensemble_mean_correlation"].transpose("sample", "time")
-    lead = skill["mean_correlation"]["lead_time"]      # lead times (t.u.) of the same frames
-    return {**skill_record(skill), "lead_time": lead.values.tolist(),
-            "rows": rows.values.tolist()}
+    return _record(skill)
 
 
 def _curve(record: dict, states):
