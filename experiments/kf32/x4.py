@@ -77,14 +77,16 @@ def train_teacher(plan: dict, out: Path, store: Path) -> None:
 
 def distill(plan: dict, out: Path, store: Path) -> None:
     """Each [source, student, steps] of the plan in turn: the student learns in one call what
-    the source (at its EMA chosen on validation) does in two (K → K/2)."""
+    the source (at its EMA chosen on validation) does in two (K → K/2); [distill] own_context
+    p (default 0) trains every student on its own last context frame with probability p."""
     for source, student, total in plan["distill"]["runs"]:
         decay = choose_ema(out / source, plan, store)["chosen"]
         teacher = load_trained(out / source, ema_decay=decay).config
         k = teacher.diffusion.steps_per_shift
         config = distillation_config(teacher, teacher_ref=str(out / source), total_steps=total,
                                      lr=plan["distill"]["lr"], teacher_ema_decay=decay,
-                                     batch_size=plan["distill"].get("batch_size"))
+                                     batch_size=plan["distill"].get("batch_size"),
+                                     own_context=plan["distill"].get("own_context", 0.0))
         say(f"distill {source} → {student}: K {k} → {k // 2}, {total} steps")
         train_until(config, train_store(plan, store), out / student)
         choose_ema(out / student, plan, store)
