@@ -3,6 +3,7 @@
     .venv/bin/python experiments/kf32/pair_models.py runs/x/student kf32-rolling-k1 \\
         --out runs/pairs/k1.json [--members 4] [--init-index 2] [--frames 50] \
         [--validation data/kf32/validation_long.zarr --segments 0 50 100] [--steps-per-shift K]
+        [--symmetry-members]
 
 Each model (a run directory, `RUN@EMA` for one of its kept EMAs, a shipped name, or
 `solver:N` for the store's solver on an N² grid, one member) forecasts the validation store
@@ -72,7 +73,8 @@ def _score(ref: str, states, args: argparse.Namespace) -> dict:
     settings = ForecastSettings(init_index=args.init_index, seed=0, batch_size=8,
                                 num_frames=frames_for_horizon(model, args.frames),
                                 num_members=args.members,
-                                steps_per_shift=args.steps_per_shift)
+                                steps_per_shift=args.steps_per_shift,
+                                symmetry_members=args.symmetry_members)
     _, skill = scored_forecast(model, states, settings)
     return _record(skill)
 
@@ -100,12 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segment-frames", type=int, default=61)
     parser.add_argument("--steps-per-shift", type=int, default=None, metavar="K",
                         help="sample every model with K steps per frame (default: its own)")
+    parser.add_argument("--symmetry-members", action="store_true",
+                        help="member m forecasts g_m·ω and maps back (models, not solvers)")
     args = parser.parse_args(argv)
     cache = json.loads(args.out.read_text()) if args.out.exists() else {}
     tag = (f"store={args.validation.resolve()},members={args.members},init={args.init_index},"
            f"frames={args.frames}")
     if args.steps_per_shift is not None:
         tag += f",K={args.steps_per_shift}"
+    if args.symmetry_members:
+        tag += ",symmetry"
     if args.segments:
         tag += f",segments={'/'.join(map(str, args.segments))}x{args.segment_frames}"
     states = _states(args)
