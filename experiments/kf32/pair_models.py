@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="member m forecasts g_m·ω and maps back (models, not solvers)")
     args = parser.parse_args(argv)
     cache = json.loads(args.out.read_text()) if args.out.exists() else {}
+    states_tag = f"store={args.validation.resolve()},init={args.init_index},frames={args.frames}"
     tag = (f"store={args.validation.resolve()},members={args.members},init={args.init_index},"
            f"frames={args.frames}")
     if args.steps_per_shift is not None:
@@ -113,20 +114,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.symmetry_members:
         tag += ",symmetry"
     if args.segments:
-        tag += f",segments={'/'.join(map(str, args.segments))}x{args.segment_frames}"
+        segments = f",segments={'/'.join(map(str, args.segments))}x{args.segment_frames}"
+        tag, states_tag = tag + segments, states_tag + segments
+
+    def key(ref: str) -> str:      # a solver's score depends on the states only
+        return f"{ref}|{states_tag if ref.startswith('solver:') else tag}"
+
     states = _states(args)
     for ref in args.models:
-        if f"{ref}|{tag}" not in cache:
+        if key(ref) not in cache:
             print(f"[pairs] scoring {ref}", file=sys.stderr)
-            cache[f"{ref}|{tag}"] = _score(ref, states, args)
+            cache[key(ref)] = _score(ref, states, args)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomically(args.out, json.dumps(cache))
-    first = cache[f"{args.models[0]}|{tag}"]
+    first = cache[key(args.models[0])]
     print(f"Validation ({tag}); ΔT against {args.models[0]}, paired over the states\n")
     print("| model | T₀.₈ mean | T₀.₈ member | ΔT₀.₈ [95 % CI] |")
     print("|---|---|---|---|")
     for ref in args.models:
-        record = cache[f"{ref}|{tag}"]
+        record = cache[key(ref)]
         diff = checked_difference(_curve(record, states), _curve(first, states),
                                   record["T_mean"]["0.8"] - first["T_mean"]["0.8"], ref)
         d = {k: float(diff[k].sel(threshold=0.8)) for k in ("estimate", "lower", "upper")}
