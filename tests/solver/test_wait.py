@@ -47,7 +47,17 @@ def _seconds_of_work():
         size *= 2
 
 
-def test_a_signal_interrupts_the_wait_promptly():
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler (KeyboardInterrupt) for the test, restored after: in
+    the full suite of a fresh clone the test failed with DID NOT RAISE twice more while it
+    passed alone, so some earlier test or library (not identified) leaves another handler."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_signal_interrupts_the_wait_promptly(python_sigint):
     x, seconds = _seconds_of_work()
     assert seconds >= 8 * POLL_SECONDS, f"only {seconds:.2f} s of work even at the largest size"
     timer = threading.Timer(POLL_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
