@@ -24,17 +24,11 @@ def _seconds_of_work():
     """A computation of at least 8 polling intervals on this machine: the matrix grows
     until one compiled run takes that long (so the test runs on fast machines too).
 
-    The timed run used to include compilation, which on a loaded machine can be most of
-    the 8 intervals, so that the test's own (cached) run could finish before the signal:
-    the likely cause of "DID NOT RAISE KeyboardInterrupt" in two fresh-clone runs made
-    beside other JAX/torch processes (not reproduced beside two busy single-thread
-    processes). Now the run timed is a cached one, the same kind as the test's.
+    The run timed is a cached one (compiled before), the same kind as the test's.
 
     Both the calibration and the test go through `run_ready` (dispatch in the helper
-    thread, as the solver calls it): a third fresh-clone failure (2026-12-04, nothing else
-    running) suggests that `wait_ready` on a value dispatched in the main thread is not
-    enough; the likely cause (not reproduced): where the CPU client runs a call inline, the
-    main thread is inside XLA when the signal comes and no poll is left to hear it."""
+    thread, as the solver calls it). (The fresh-clone failures had another cause: see
+    `python_sigint`.)"""
     size = 384
     while True:
         x = jnp.ones((size, size)) * 1e-3
@@ -49,9 +43,11 @@ def _seconds_of_work():
 
 @pytest.fixture
 def python_sigint():
-    """Python's own SIGINT handler (KeyboardInterrupt) for the test, restored after: in
-    the full suite of a fresh clone the test failed with DID NOT RAISE twice more while it
-    passed alone, so some earlier test or library (not identified) leaves another handler."""
+    """Python's own SIGINT handler (KeyboardInterrupt) for the test, restored after. Bug: a
+    suite started in the background (`nohup … &`, as the fresh-clone checks were) may inherit
+    SIGINT ignored (such a shell's python reads SIG_IGN); Python then installs no handler
+    and the test failed with DID NOT RAISE while it passed in a terminal. Checked: with
+    SIGINT set to SIG_IGN before pytest starts, the old test fails and this one passes."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
