@@ -24,11 +24,8 @@ def _seconds_of_work():
     """A computation of at least 8 polling intervals on this machine: the matrix grows
     until one compiled run takes that long (so the test runs on fast machines too).
 
-    The run timed is a cached one (compiled before), the same kind as the test's.
-
-    Both the calibration and the test go through `run_ready` (dispatch in the helper
-    thread, as the solver calls it). (The fresh-clone failures had another cause: see
-    `python_sigint`.)"""
+    The run timed is a cached one (compiled before), and like the test's it goes through
+    `run_ready` (dispatch in the helper thread, as the solver calls it)."""
     size = 384
     while True:
         x = jnp.ones((size, size)) * 1e-3
