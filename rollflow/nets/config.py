@@ -46,6 +46,12 @@ class UNetConfig:
             equivariant: no positional encoding).
         norm_groups: GroupNorm groups; must divide every level's channel count.
         dropout: dropout probability inside residual blocks, in [0, 1).
+        forcing_wavenumber: k_f ≥ 1 of the flow's sin(k_f y) forcing gives the network
+            cos(k_f y) and sin(k_f y) on the node grid (y the last axis) as two constant
+            input channels, so it knows where the forcing is: a periodic U-Net otherwise
+            commutes with every y-shift by a multiple of its downsampling factor, and only
+            those by N/k_f are symmetries of the flow. 0 (default): no such channels.
+            Channel-stacked networks only.
     """
 
     window_encoding: Literal["frames", "channels"] = "frames"
@@ -58,6 +64,7 @@ class UNetConfig:
     mid_attention: bool = True
     norm_groups: int = 8
     dropout: float = 0.0
+    forcing_wavenumber: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel_multipliers", tuple(self.channel_multipliers))
@@ -76,6 +83,13 @@ class UNetConfig:
         _require(self.attention_heads >= 1, "attention_heads", "≥ 1", self.attention_heads)
         _require(self.norm_groups >= 1, "norm_groups", "≥ 1", self.norm_groups)
         _require(0.0 <= self.dropout < 1.0, "dropout", "in [0, 1)", self.dropout)
+        _require(isinstance(self.forcing_wavenumber, int)
+                 and not isinstance(self.forcing_wavenumber, bool)
+                 and self.forcing_wavenumber >= 0, "forcing_wavenumber", "an integer ≥ 0",
+                 self.forcing_wavenumber)
+        _require(self.forcing_wavenumber == 0 or self.window_encoding == "channels",
+                 "forcing_wavenumber", "0 unless window_encoding = 'channels'",
+                 self.forcing_wavenumber)
         for channels in self.level_channels:
             _require(channels % self.norm_groups == 0, "norm_groups",
                      f"a divisor of every level's channels {self.level_channels}",

@@ -15,11 +15,14 @@ U-Net pass, not F (for the KF32 configs, F = 6). Per-frame conditioning is kept:
 - the λ of every frame also enters as a constant input channel beside the frame, scaled
   to O(1) by `LOGSNR_SCALE`, so the first convolution already knows how noisy each
   channel is;
+- with `forcing_wavenumber` k_f > 0, cos(k_f y) and sin(k_f y) enter as two more constant
+  channels (after the λ channels), so the network knows the forcing's phase;
 - output channel f is frame f's prediction, with its own weights: each window slot is a
   separate output (its lead time is built in), which a deterministic baseline needs.
 
 All spatial operations are circular, so the network commutes with periodic shifts by
-multiples of 2 ** num_downsamplings, like `PeriodicUNet`.
+multiples of 2 ** num_downsamplings, like `PeriodicUNet` (in y only by multiples of N/k_f
+too when it sees the forcing).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from rollflow.nets.config import UNetConfig
 from rollflow.nets.layers import (Downsample, ResBlock, SpatialAttention, Upsample,
                                   check_window_inputs, checked_num_frames, circular_conv)
 
-__all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE", "prepend_frames"]
+__all__ = ["StackedUNet", "WindowEmbedding", "LOGSNR_SCALE", "prepend_frames",
+           "forcing_channels", "add_forcing_channels"]
 
 LOGSNR_SCALE = 0.1
 """λ input channels are λ · LOGSNR_SCALE (λ ∈ [−15, 15] → [−1.5, 1.5])."""
@@ -79,7 +83,8 @@ class StackedUNet(nn.Module):
         emb, groups, drop = config.embedding_dim, config.norm_groups, config.dropout
         channels = config.level_channels
         self.embedding = WindowEmbedding(num_frames, emb)
-        self.stem = circular_conv(2 * num_frames, channels[0])
+        self.stem = circular_conv(2 * num_frames + (2 if config.forcing_wavenumber else 0),
+                                  channels[0])
         self.down_blocks, self.downsamplers = nn.ModuleList(), nn.ModuleList()
         skip_channels, current = [channels[0]], channels[0]
         for level, width in enumerate(channels):
@@ -113,7 +118,11 @@ class StackedUNet(nn.Module):
         b, f, h, w = x.shape
         emb = self.embedding(log_snr, is_context)
         levels = (log_snr.to(x.dtype) * LOGSNR_SCALE)[:, :, None, None].expand(b, f, h, w)
-        hidden = self.stem(torch.cat([x, levels], dim=1))
+        inputs = [x, levels]
+        if self.config.forcing_wavenumber:
+            inputs.append(forcing_channels(self.config.forcing_wavenumber, h, w, x).expand(
+                b, 2, h, w))
+        hidden = self.stem(torch.cat(inputs, dim=1))
         skips = [hidden]
         blocks = iter(self.down_blocks)
         for level in range(len(self.config.channel_multipliers)):
@@ -148,10 +157,10 @@ def prepend_frames(weights: dict[str, torch.Tensor], num_frames: int,
     if extra < 1:
         raise ValueError(f"prepend_frames: extra must be ≥ 1 (got {extra})")
     out = dict(weights)
-    stem = weights["stem.weight"]                       # (C, 2F, k, k): fields, then λ
-    if stem.shape[1] != 2 * num_frames:
+    stem = weights["stem.weight"]        # (C, 2F [+ 2], k, k): fields, λ [, forcing]
+    if stem.shape[1] not in (2 * num_frames, 2 * num_frames + 2):
         raise ValueError(f"stem.weight has {stem.shape[1]} input channels, not 2 × "
-                         f"{num_frames} frames")
+                         f"{num_frames} frames (+ 2 forcing channels)")
     pad = stem.new_zeros(stem.shape[0], extra, *stem.shape[2:])
     out["stem.weight"] = torch.cat([pad, stem[:, :num_frames], pad, stem[:, num_frames:]], 1)
     first = weights["embedding.mlp.0.weight"]           # (dim, F · features per frame)
@@ -162,3 +171,26 @@ def prepend_frames(weights: dict[str, torch.Tensor], num_frames: int,
     out["out_conv.weight"] = torch.cat([head.new_zeros(extra, *head.shape[1:]), head], 0)
     out["out_conv.bias"] = torch.cat([bias.new_zeros(extra), bias], 0)
     return out
+
+
+def forcing_channels(wavenumber: int, size_x: int, size_y: int, like: torch.Tensor) -> torch.Tensor:
+    """(1, 2, size_x, size_y): cos(k y_j) and sin(k y_j) at the nodes y_j = 2π j / size_y
+    (constant in x), in the dtype and on the device of `like`."""
+    y = torch.arange(size_y, dtype=torch.float64) * (2.0 * math.pi / size_y)
+    phase = wavenumber * y
+    rows = torch.stack([torch.cos(phase), torch.sin(phase)])          # (2, size_y)
+    return rows[None, :, None, :].expand(1, 2, size_x, size_y).to(like)
+
+
+def add_forcing_channels(weights: dict[str, torch.Tensor],
+                         num_frames: int) -> dict[str, torch.Tensor]:
+    """The weights of a `StackedUNet` that also sees the forcing channels and computes what
+    `weights` (one without them) computes: the stem gets two zero input channels at the end.
+    A warm start (`training.distill.load_initial`) so starts from exactly the model's
+    function and learns to use where the forcing is."""
+    stem = weights["stem.weight"]
+    if stem.shape[1] != 2 * num_frames:
+        raise ValueError(f"stem.weight has {stem.shape[1]} input channels, not 2 × "
+                         f"{num_frames} frames without forcing channels")
+    return {**weights, "stem.weight": torch.cat(
+        [stem, stem.new_zeros(stem.shape[0], 2, *stem.shape[2:])], 1)}

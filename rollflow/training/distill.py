@@ -18,7 +18,7 @@ from rollflow.configio import to_mapping
 from rollflow.diffusion.distill import student_config
 from rollflow.errors import ConfigError
 from rollflow.nets import build_network
-from rollflow.nets.stacked import prepend_frames
+from rollflow.nets.stacked import add_forcing_channels, prepend_frames
 from rollflow.training.config import DistillConfig, InitConfig, TrainConfig
 from rollflow.training.trained import TrainedModel, load_trained
 
@@ -98,27 +98,37 @@ a warm start may change them."""
 def load_initial(config: TrainConfig, device: torch.device) -> TrainedModel:
     """The model a warm-started run ([init]) starts from; ConfigError (one line) unless its
     [diffusion] (but for `TRAINING_ONLY` fields) and [net] are this run's. A channel-stacked
-    network may gain context frames: the older frames enter with zero weights
-    (`nets.stacked.prepend_frames`), so the run starts from exactly the model's function."""
+    network may gain context frames (`nets.stacked.prepend_frames`) and the forcing channels
+    (`net.forcing_wavenumber`, `nets.stacked.add_forcing_channels`): the new inputs enter
+    with zero weights, so the run starts from exactly the model's function."""
     ref = config.init.weights
     start = load_trained(ref, ema_decay=config.init.ema_decay, device=device)
     kept = {name: getattr(config.diffusion, name) for name in TRAINING_ONLY}
     extra = config.diffusion.num_context - start.config.diffusion.num_context
-    if extra > 0 and config.net.window_encoding == "channels":
+    stacked = config.net.window_encoding == "channels"
+    if extra > 0 and stacked:
         kept["num_context"] = config.diffusion.num_context     # older frames put in front
+    forcing = (stacked and start.config.net.forcing_wavenumber == 0
+               and config.net.forcing_wavenumber > 0)
     for section in ("diffusion", "net"):
         theirs, ours = getattr(start.config, section), getattr(config, section)
         if section == "diffusion":
             theirs = theirs.replace(**kept)
+        elif forcing:
+            theirs = dataclasses.replace(theirs, forcing_wavenumber=ours.forcing_wavenumber)
         if theirs != ours:
             fields = _differences(to_mapping(theirs), to_mapping(ours))
             raise ConfigError(f"[init] {ref}: its [{section}] differs from this run's in "
                               f"{', '.join(fields)}; a warm start keeps the model as it is "
-                              f"(it may add context frames to a channel-stacked network)")
-    if "num_context" not in kept:
+                              f"(it may add context frames or the forcing channels to a "
+                              f"channel-stacked network)")
+    if "num_context" not in kept and not forcing:
         return start
+    weights = start.network.state_dict()
+    if forcing:
+        weights = add_forcing_channels(weights, start.config.num_frames)
+    if extra > 0:
+        weights = prepend_frames(weights, start.config.num_frames, extra)
     network = build_network(config.net, config.num_frames).to(device)
-    network.load_state_dict(prepend_frames(start.network.state_dict(), start.config.num_frames,
-                                           extra))
+    network.load_state_dict(weights)
     return dataclasses.replace(start, network=network.eval(), config=config)
-

@@ -176,6 +176,10 @@ def _prepare(config: TrainConfig, data_path: str | Path, run_dir: Path, *, resum
     ckpt_path = _check_run_dir(run_dir, resume)
     group.barrier()          # every rank has looked at run_dir before rank 0 writes to it
     vorticity, grid, forcing_wavenumber = _open_data(config, data_path)
+    kf_net = config.net.forcing_wavenumber
+    if kf_net and kf_net != forcing_wavenumber:
+        raise ConfigError(f"net.forcing_wavenumber = {kf_net} but the store's flow is forced "
+                          f"at k_f = {forcing_wavenumber}")
     vorticity = preloaded(vorticity, config.runtime.preload_mib)
     num_elements = num_symmetry_elements(config.data.augment, grid, forcing_wavenumber)
     train_samples, val_samples = split_samples(vorticity.sizes[SAMPLE],

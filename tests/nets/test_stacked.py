@@ -128,3 +128,67 @@ def test_prepended_frames_start_with_zero_weight(net):
     assert wider.stem.weight.grad[:, :2].abs().sum() > 0    # the older frames can be learnt
     with pytest.raises(ValueError, match="input channels"):
         prepend_frames(net.state_dict(), NUM_FRAMES + 1, 2)
+
+
+FORCED = UNetConfig(**{**TINY.__dict__, "forcing_wavenumber": 2})   # N/k_f = 8 on 16²
+
+
+def test_forcing_channels_are_the_forcing_phase_on_the_node_grid():
+    """cos(k y_j), sin(k y_j) at y_j = 2π j/N along the last axis, constant along x. Bound:
+    computed in float64 and rounded once to float32 (≤ 2⁻²⁴ ≈ 6e-8 for values ≤ 1)."""
+    import numpy as np
+
+    from rollflow.nets.stacked import forcing_channels
+
+    channels = forcing_channels(4, 8, 16, torch.zeros(()))
+    y = 2 * np.pi * np.arange(16) / 16
+    assert channels.shape == (1, 2, 8, 16) and channels.dtype == torch.float32
+    for index, expected in enumerate([np.cos(4 * y), np.sin(4 * y)]):
+        np.testing.assert_allclose(channels[0, index].numpy(),
+                                   np.broadcast_to(expected, (8, 16)), rtol=0, atol=1e-7)
+
+
+def test_a_network_that_sees_the_forcing_commutes_only_with_the_flows_y_shifts():
+    """With the forcing channels, y-shifts by N/k_f (8 here) and x-shifts still commute with
+    the network (same tolerance as the plain network's test above); a y-shift by 4 (a
+    multiple of the downsampling factor, so the plain network commutes with it) does not:
+    it moves the flow against its forcing."""
+    torch.manual_seed(0)
+    net = build_network(FORCED, NUM_FRAMES).eval()
+    x, log_snr, is_context = _inputs()
+    with torch.no_grad():
+        out = net(x, log_snr, is_context)
+        for shift in [(4, 0), (0, 8), (12, -8)]:
+            moved = net(torch.roll(x, shift, dims=(2, 3)), log_snr, is_context)
+            torch.testing.assert_close(moved, torch.roll(out, shift, dims=(2, 3)),
+                                       atol=1e-5, rtol=1e-4)
+        moved = net(torch.roll(x, 4, dims=3), log_snr, is_context)
+    assert (moved - torch.roll(out, 4, dims=3)).abs().max() > 1e-3
+
+
+def test_added_forcing_channels_start_with_zero_weight(net):
+    """`add_forcing_channels` gives a network that sees the forcing and computes what the
+    original computes (zero stem weights on the two new channels; only the order of float32
+    sums may change: the bound of the prepended-frames test, ≤ 1e-4 of the largest value),
+    and the new weights can be learnt. A stem that already has them is refused."""
+    from rollflow.nets.stacked import add_forcing_channels
+
+    forced = build_network(FORCED, NUM_FRAMES).eval()
+    forced.load_state_dict(add_forcing_channels(net.state_dict(), NUM_FRAMES))
+    x, log_snr, is_context = _inputs()
+    with torch.no_grad():
+        plain = net(x, log_snr, is_context)
+    seen = forced(x, log_snr, is_context)
+    torch.testing.assert_close(seen.detach(), plain, rtol=0,
+                               atol=1e-4 * plain.abs().max().item())
+    seen.square().mean().backward()
+    assert forced.stem.weight.grad[:, -2:].abs().sum() > 0
+    with pytest.raises(ValueError, match="input channels"):
+        add_forcing_channels(forced.state_dict(), NUM_FRAMES)
+
+
+@pytest.mark.parametrize("changes", [{"forcing_wavenumber": -1},
+                                     {"forcing_wavenumber": 4, "window_encoding": "frames"}])
+def test_bad_forcing_wavenumber_is_rejected(changes):
+    with pytest.raises(ConfigError, match="forcing_wavenumber"):
+        UNetConfig(**{**TINY.__dict__, **changes})

@@ -167,6 +167,37 @@ def test_a_warm_start_may_add_older_context_frames(teacher, tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_a_warm_start_may_add_the_forcing_channels(teacher, tmp_path):
+    """net.forcing_wavenumber 0 → k_f on a channel-stacked network: the run starts from the
+    model's weights with two zero stem channels (`add_forcing_channels`) and trains; a k_f
+    other than the store's is refused in one line."""
+    from rollflow.nets.stacked import add_forcing_channels
+    from rollflow.store import read_spec
+    from rollflow.training import InitConfig
+
+    store, _ = teacher
+    kf = read_spec(store).forcing_wavenumber
+    config = tiny_config("rolling", total_steps=4)
+    config = config.replace(net=dataclasses.replace(config.net, window_encoding="channels"))
+    run = tmp_path / "stacked"
+    list(train(config, store, run))
+    base = load_trained(run).config
+    forced = base.replace(net=dataclasses.replace(base.net, forcing_wavenumber=kf),
+                          init=InitConfig(weights=str(run)),
+                          optim=dataclasses.replace(base.optim, total_steps=2))
+    list(train(forced, store, tmp_path / "forced", stop_at=0))
+    first = load_checkpoint(latest_checkpoint(tmp_path / "forced"))
+    source = load_checkpoint(latest_checkpoint(run))
+    for name, value in add_forcing_channels(source.ema, base.num_frames).items():
+        assert torch.equal(first.model[name], value)
+    list(train(forced, store, tmp_path / "forced", resume=True))
+    assert load_trained(tmp_path / "forced").config.net.forcing_wavenumber == kf
+    wrong = forced.replace(net=dataclasses.replace(forced.net, forcing_wavenumber=kf + 1))
+    with pytest.raises(ConfigError, match="forcing_wavenumber") as err:
+        train(wrong, store, tmp_path / "wrong")
+    assert "\n" not in str(err.value)
+
+
 def test_a_warm_start_refuses_another_model(teacher, tmp_path):
     from rollflow.training import InitConfig
 
