@@ -173,7 +173,8 @@ def prepend_frames(weights: dict[str, torch.Tensor], num_frames: int,
     return out
 
 
-def forcing_channels(wavenumber: int, size_x: int, size_y: int, like: torch.Tensor) -> torch.Tensor:
+def forcing_channels(wavenumber: int, size_x: int, size_y: int,
+                     like: torch.Tensor) -> torch.Tensor:
     """(1, 2, size_x, size_y): cos(k y_j) and sin(k y_j) at the nodes y_j = 2π j / size_y
     (constant in x), in the dtype and on the device of `like`."""
     y = torch.arange(size_y, dtype=torch.float64) * (2.0 * math.pi / size_y)

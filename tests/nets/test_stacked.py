@@ -187,6 +187,25 @@ def test_added_forcing_channels_start_with_zero_weight(net):
         add_forcing_channels(forced.state_dict(), NUM_FRAMES)
 
 
+def test_prepended_frames_keep_the_forcing_channels():
+    """`prepend_frames` on a network that sees the forcing puts the new frames' zero channels
+    in front of the fields and of the λ maps and keeps the forcing channels last: the wider
+    network computes what the original computes at its frames (bound as above)."""
+    from rollflow.nets.stacked import prepend_frames
+
+    torch.manual_seed(0)
+    forced = build_network(FORCED, NUM_FRAMES).eval()
+    wider = build_network(FORCED, NUM_FRAMES + 1).eval()
+    wider.load_state_dict(prepend_frames(forced.state_dict(), NUM_FRAMES, 1))
+    x, log_snr, is_context = _inputs()
+    older = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        small = forced(x, log_snr, is_context)
+        big = wider(torch.cat([older, x], 1), torch.cat([torch.full((2, 1), 15.0), log_snr], 1),
+                    torch.cat([torch.ones(2, 1, dtype=torch.bool), is_context], 1))
+    torch.testing.assert_close(big[:, 1:], small, rtol=0, atol=1e-4 * small.abs().max().item())
+
+
 @pytest.mark.parametrize("changes", [{"forcing_wavenumber": -1},
                                      {"forcing_wavenumber": 4, "window_encoding": "frames"}])
 def test_bad_forcing_wavenumber_is_rejected(changes):
