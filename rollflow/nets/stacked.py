@@ -27,6 +27,7 @@ too when it sees the forcing).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -177,10 +178,16 @@ def forcing_channels(wavenumber: int, size_x: int, size_y: int,
                      like: torch.Tensor) -> torch.Tensor:
     """(1, 2, size_x, size_y): cos(k y_j) and sin(k y_j) at the nodes y_j = 2π j / size_y
     (constant in x), in the dtype and on the device of `like`."""
-    y = torch.arange(size_y, dtype=torch.float64) * (2.0 * math.pi / size_y)
-    phase = wavenumber * y
-    rows = torch.stack([torch.cos(phase), torch.sin(phase)])          # (2, size_y)
-    return rows[None, :, None, :].expand(1, 2, size_x, size_y).to(like)
+    rows = _forcing_rows(wavenumber, size_y).to(like)                 # (2, size_y)
+    return rows[None, :, None, :].expand(1, 2, size_x, size_y)
+
+
+@functools.lru_cache(maxsize=8)
+def _forcing_rows(wavenumber: int, size_y: int) -> torch.Tensor:
+    """cos and sin of k y_j in float64 (2, size_y), computed once per grid (every call of a
+    forced network needs them)."""
+    phase = wavenumber * torch.arange(size_y, dtype=torch.float64) * (2.0 * math.pi / size_y)
+    return torch.stack([torch.cos(phase), torch.sin(phase)])
 
 
 def add_forcing_channels(weights: dict[str, torch.Tensor],
