@@ -18,7 +18,7 @@ MODES = ("rolling", "standard", "deterministic")
 TARGETS = ("field", "increment")
 LOSS_WEIGHTINGS = ("v", "min_snr")
 
-_INT_FIELDS = ("num_context", "window_size", "steps_per_shift")
+_INT_FIELDS = ("num_context", "window_size", "steps_per_shift", "train_rollout_members")
 _OPTIONAL_INT_FIELDS = ("init_steps", "standard_steps")
 _FLOAT_FIELDS = ("init_probability", "logsnr_min", "logsnr_max", "logsnr_shift", "eta",
                  "min_snr_gamma", "train_context_noise", "train_own_context")
@@ -66,6 +66,11 @@ class DiffusionConfig:
             (no gradient; `rollflow.diffusion.own_context`); for a distilled student, its
             own estimate, on which the teacher's steps are its target. p > 0 makes every
             training example one frame longer. 0: true frames only.
+        train_rollout_frames: R ≥ 0, training only, rolling mode: R > 0 replaces the
+            denoising loss by the fair CRPS of R-frame rollouts of the model's own sampler
+            (`rollflow.diffusion.rollout_crps`; a fine-tuning objective); each training
+            example is then n_ctx + R frames. 0: the denoising loss.
+        train_rollout_members: M ≥ 2 members per rollout of that loss.
         distilled_from: K of the teacher this rolling model was distilled from
             (`rollflow.diffusion.distill`), None for a model trained from data. A distilled
             student samples only with its own steps_per_shift = distilled_from / 2 and
@@ -88,6 +93,8 @@ class DiffusionConfig:
     min_snr_gamma: float = 5.0
     train_context_noise: float = 0.0
     train_own_context: float = 0.0
+    train_rollout_frames: int = 0
+    train_rollout_members: int = 2
     distilled_from: int | None = None
 
     def __post_init__(self) -> None:
@@ -119,6 +126,15 @@ class DiffusionConfig:
         if self.train_own_context > 0:
             _require(self.mode != "deterministic", "train_own_context",
                      "0 for the deterministic mode", self.train_own_context)
+        _require(_is_int(self.train_rollout_frames) and self.train_rollout_frames >= 0,
+                 "train_rollout_frames", "an integer ≥ 0", self.train_rollout_frames)
+        _require(self.train_rollout_members >= 2, "train_rollout_members", "≥ 2",
+                 self.train_rollout_members)
+        if self.train_rollout_frames > 0:
+            _require(self.mode == "rolling" and not self.train_own_context
+                     and not self.train_context_noise, "train_rollout_frames",
+                     "0 unless the mode is rolling with true, clean context frames",
+                     self.train_rollout_frames)
         _require(self.logsnr_min < self.logsnr_max, "logsnr_min",
                  f"< logsnr_max = {self.logsnr_max}", self.logsnr_min)
         if self.distilled_from is not None:
@@ -131,7 +147,10 @@ class DiffusionConfig:
     @property
     def frames_per_example(self) -> int:
         """Frames per training example: num_context + window_size, one more with
-        train_own_context > 0 (the frame the network's own context frame is made from)."""
+        train_own_context > 0 (the frame the network's own context frame is made from);
+        num_context + R with the rollout loss (train_rollout_frames = R > 0)."""
+        if self.train_rollout_frames > 0:
+            return self.num_context + self.train_rollout_frames
         return self.num_context + self.window_size + int(self.train_own_context > 0)
 
     @property

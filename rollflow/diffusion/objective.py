@@ -45,6 +45,7 @@ from rollflow.diffusion.config import DiffusionConfig
 from rollflow.diffusion.denoiser import Network, call_network, v_target
 from rollflow.diffusion.local_time import local_times
 from rollflow.diffusion.own_context import own_context_examples
+from rollflow.diffusion.rollout_crps import RolloutCRPSObjective
 from rollflow.diffusion.rng import standard_normal, uniform
 from rollflow.diffusion.schedule import CosineSchedule
 from rollflow.diffusion.target import encode
@@ -267,7 +268,9 @@ class DeterministicObjective:
 
 
 def make_objective(config: DiffusionConfig) -> Objective:
-    """The objective for `config.mode`."""
+    """The objective for `config.mode` (the rollout CRPS when train_rollout_frames > 0)."""
+    if config.train_rollout_frames > 0:
+        return RolloutCRPSObjective(config)
     if config.mode == "deterministic":
         return DeterministicObjective(config)
     return DiffusionObjective(config)

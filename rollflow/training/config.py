@@ -2,7 +2,7 @@
 
 Sections of the TOML file (all optional except what a run needs to differ from defaults):
 [diffusion] (DiffusionConfig), [net] (UNetConfig), [optim], [intervals], [data],
-[runtime], [distill] (DistillConfig) and a top-level `seed`. Unknown keys anywhere are a ConfigError.
+[runtime], [distill], [init] and a top-level `seed`. Unknown keys anywhere: ConfigError.
 
 The [runtime] section (device, compile, workers, threads) changes how fast a run goes, not
 what it computes, so it is left out of `config_hash`: a run may be resumed on another
@@ -25,8 +25,8 @@ from rollflow.errors import ConfigError
 from rollflow.nets import UNetConfig
 
 __all__ = ["OptimConfig", "IntervalsConfig", "DataConfig", "RuntimeConfig", "DistillConfig",
-           "InitConfig", "TrainConfig",
-           "load_train_config", "train_config_from_mapping", "config_hash", "EMA_RAMPS"]
+           "InitConfig", "TrainConfig", "load_train_config", "train_config_from_mapping",
+           "config_hash", "EMA_RAMPS"]
 
 EMA_RAMPS = ("short", "mean")
 
@@ -46,8 +46,7 @@ class OptimConfig:
         warmup_steps: steps of linear warm-up from lr/warmup_steps to lr (≥ 0).
         total_steps: optimisation steps of the run (≥ 1); the cosine reaches 0 here.
         grad_clip: max global gradient norm; 0 disables clipping.
-        ema_decay: EMA decay per step in [0, 1); the effective decay ramps up (`ema_ramp`).
-            These weights validate and export.
+        ema_decay: EMA decay per step in [0, 1), ramped up (`ema_ramp`); validates, exports.
         ema_ramp: "short": min(decay, (1 + n)/(10 + n)) after the n-th update, which every
             decay follows for its first ≈ 9 000 updates at 0.999, so in shorter runs all kept
             EMAs coincide; "mean": min(decay, (n − 1)/n), the running mean of all weights so
@@ -247,11 +246,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _require("TrainConfig", self.seed >= 0, "seed", "≥ 0", self.seed)
-        distilled = self.diffusion.distilled_from is not None
-        if distilled != (self.distill.teacher is not None):
+        taught, tuned = self.distill.teacher is not None, self.diffusion.train_rollout_frames > 0
+        distilled = self.diffusion.distilled_from is not None    # a student tuned on rollouts:
+        if taught != distilled and not (distilled and tuned and self.init.weights):  # [init]
             raise ConfigError("a distillation run needs both [distill].teacher and "
                               "diffusion.distilled_from (rollflow distill sets both)")
-        if self.init.weights is not None and distilled:
+        if self.init.weights is not None and taught:
             raise ConfigError("[init].weights and [distill].teacher exclude each other (a "
                               "student starts from its teacher's weights)")
         if self.data.grid_size is not None:
@@ -278,9 +278,9 @@ def train_config_from_mapping(data: dict[str, Any], *, where: str) -> TrainConfi
 
 
 _ADDED_LATER = {("data", "augment"): "none", ("optim", "extra_ema_decays"): [],
-                ("optim", "ema_ramp"): "short",
-                ("diffusion", "distilled_from"): None, ("diffusion", "train_context_noise"): 0.0,
-                ("diffusion", "train_own_context"): 0.0,
+                ("optim", "ema_ramp"): "short", ("diffusion", "distilled_from"): None,
+                ("diffusion", "train_context_noise"): 0.0, ("diffusion", "train_own_context"): 0.0,
+                ("diffusion", "train_rollout_frames"): 0, ("diffusion", "train_rollout_members"): 2,
                 ("distill", None): {"teacher": None, "teacher_ema_decay": None},
                 ("init", None): {"weights": None, "ema_decay": None}}
 """Fields and sections (key None) added after checkpoints were first written, with their

@@ -90,7 +90,8 @@ def load_teacher(config: TrainConfig, device: torch.device,
     return teacher
 
 
-TRAINING_ONLY = ("train_context_noise", "train_own_context")
+TRAINING_ONLY = ("train_context_noise", "train_own_context", "train_rollout_frames",
+                 "train_rollout_members")
 """[diffusion] fields that shape only the training examples, not the model or its sampler:
 a warm start may change them."""
 

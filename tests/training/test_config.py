@@ -64,7 +64,7 @@ def test_hash_ignores_runtime_only():
 def test_fields_added_later_leave_older_hashes_unchanged():
     """Checkpoints written before `data.augment`, `optim.extra_ema_decays`, `optim.ema_ramp`,
     `diffusion.distilled_from`, `diffusion.train_context_noise`, `diffusion.train_own_context`,
-    [distill] and [init] existed
+    `diffusion.train_rollout_frames`/`_members`, [distill] and [init] existed
     keep verifying: at their defaults
     those fields are left out of the hash."""
     import hashlib
@@ -80,6 +80,7 @@ def test_fields_added_later_leave_older_hashes_unchanged():
     del mapping["optim"]["ema_ramp"]
     del mapping["diffusion"]["distilled_from"], mapping["distill"], mapping["init"]
     del mapping["diffusion"]["train_context_noise"], mapping["diffusion"]["train_own_context"]
+    del mapping["diffusion"]["train_rollout_frames"], mapping["diffusion"]["train_rollout_members"]
     old = hashlib.sha256(json.dumps(mapping, sort_keys=True,
                                     separators=(",", ":")).encode()).hexdigest()
     assert config_hash(config) == old
@@ -90,7 +91,25 @@ def test_fields_added_later_leave_older_hashes_unchanged():
     rolling = config.replace(diffusion=config.diffusion.replace(mode="rolling"))
     own = rolling.replace(diffusion=rolling.diffusion.replace(train_own_context=0.5))
     assert config_hash(own) != config_hash(rolling)
+    tuned = rolling.replace(diffusion=rolling.diffusion.replace(train_rollout_frames=8))
+    assert config_hash(tuned) != config_hash(rolling)
     emas = config.replace(optim=OptimConfig(extra_ema_decays=(0.9999,)))
     assert config_hash(emas) != config_hash(config.replace(optim=OptimConfig()))
     with pytest.raises(ConfigError, match="extra_ema_decays"):
         OptimConfig(ema_decay=0.999, extra_ema_decays=(0.999,))
+
+
+def test_a_student_is_warm_started_only_to_tune_it_on_rollouts():
+    """A distilled student (diffusion.distilled_from) comes from `rollflow distill` with its
+    teacher, or — fine-tuned on its own rollouts — from [init] with the rollout CRPS."""
+    from rollflow.training import InitConfig
+
+    config = load_train_config(EXPERIMENTS[0])
+    student = config.diffusion.replace(mode="rolling", steps_per_shift=1, distilled_from=2)
+    init = InitConfig(weights="kf32-rolling-k1")
+    with pytest.raises(ConfigError, match="needs both"):
+        config.replace(diffusion=student)
+    with pytest.raises(ConfigError, match="needs both"):
+        config.replace(diffusion=student, init=init)
+    tuned = config.replace(diffusion=student.replace(train_rollout_frames=8), init=init)
+    assert tuned.diffusion.train_rollout_frames == 8

@@ -240,3 +240,31 @@ def test_a_student_may_train_on_its_own_context_frames(teacher, tmp_path):
              if r["kind"] == "step"]
     assert len(own) == 6 and all(l == l and l < 1e3 for l in own)
     assert own != plain
+
+
+def test_a_student_is_tuned_on_its_own_rollouts_and_resumes_exactly(teacher, tmp_path):
+    """[init] from a K = 2 student with the rollout CRPS (R = 3, M = 2): the run starts from
+    the student's weights, keeps its sampler (distilled_from, K), trains on examples of
+    n_ctx + R frames, and a run stopped after 2 of 4 steps and resumed ends bit-identical
+    to an uninterrupted one (same windows, same sampler noise per step)."""
+    from rollflow.training import InitConfig
+
+    store, run = teacher
+    list(train(_student(run), store, tmp_path / "student"))
+    base = load_trained(tmp_path / "student").config
+    tuned = base.replace(diffusion=base.diffusion.replace(train_rollout_frames=3),
+                         distill=dataclasses.replace(base.distill, teacher=None,
+                                                     teacher_ema_decay=None),
+                         init=InitConfig(weights=str(tmp_path / "student")),
+                         optim=dataclasses.replace(base.optim, total_steps=4))
+    steps = [r for r in train(tuned, store, tmp_path / "full") if r["kind"] == "step"]
+    assert len(steps) == 4 and all(0 < r["loss"] < 1e3 and "crps_last" in r for r in steps)
+    list(train(tuned, store, tmp_path / "split", stop_at=2))
+    list(train(tuned, store, tmp_path / "split", resume=True))
+    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))
+    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))
+    for name in a.model:
+        assert torch.equal(a.model[name], b.model[name]), name
+    trained = load_trained(tmp_path / "full").config.diffusion
+    assert (trained.distilled_from, trained.steps_per_shift) == (4, 2)
+    assert trained.train_rollout_frames == 3
