@@ -77,14 +77,15 @@ def forecast_models(table: dict, truth_path: Path, target: Path, fc: dict, out: 
 
 
 def solver_references(plan: dict, truth_path: Path, target: Path, store: Path) -> None:
-    """jax-cfd at the plan's sizes, persistence and climatologies (run right after the
-    models, so that their costs are measured side by side)."""
+    """jax-cfd at the plan's sizes, persistence and climatologies of the plan's training
+    store (run right after the models, so that their costs are measured side by side)."""
     from rollflow.baselines import reference_forecast_stores
 
     fc = plan["test"]
     reference_forecast_stores(truth_path, target, init_index=fc["init_index"],
                               num_frames=fc["frames"], solver_sizes=plan["solvers"],
-                              climate_path=store / "train128.zarr", num_members=MEMBERS_FULL,
+                              climate_path=store / f"{Path(plan['data']['train']).stem}.zarr",
+                              num_members=MEMBERS_FULL,
                               seed=fc["seed"], say=say)
 
 
