@@ -14,6 +14,7 @@ from rollflow.diffusion.objective import (
     make_objective, sample_local_times, seen_context,
 )
 from rollflow.diffusion.rolling import RollingSampler
+from rollflow.diffusion.rollout_crps import RolloutCRPSObjective, fair_crps
 from rollflow.diffusion.samplers import SAMPLERS, make_sampler
 from rollflow.diffusion.sampling import Sampler, SamplerState, SampleStats, ddim_step
 from rollflow.diffusion.schedule import CosineSchedule
@@ -27,4 +28,5 @@ __all__ = [
     "Sampler", "SamplerState", "SampleStats", "ddim_step", "make_sampler", "SAMPLERS",
     "RollingSampler", "StandardSampler", "DeterministicSampler",
     "expand_members", "split_members", "DistillationObjective", "student_config",
+    "RolloutCRPSObjective", "fair_crps",
 ]
