@@ -32,6 +32,14 @@ def _student(teacher_dir, **changes):
                                lr=1e-3, warmup_steps=1, **changes)
 
 
+def _assert_same_weights(run_a, run_b):
+    """The newest checkpoints of two runs hold bit-identical network weights."""
+    a = load_checkpoint(latest_checkpoint(run_a))
+    b = load_checkpoint(latest_checkpoint(run_b))
+    for name in a.model:
+        assert torch.equal(a.model[name], b.model[name]), name
+
+
 def test_student_starts_as_its_teacher_and_learns(teacher, tmp_path):
     store, run = teacher
     config = _student(run)
@@ -56,10 +64,7 @@ def test_student_resumes_bit_identically(teacher, tmp_path):
     list(train(config, store, tmp_path / "full"))
     list(train(config, store, tmp_path / "split", stop_at=3))
     list(train(config, store, tmp_path / "split", resume=True))
-    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))
-    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))
-    for name in a.model:
-        assert torch.equal(a.model[name], b.model[name]), name
+    _assert_same_weights(tmp_path / "full", tmp_path / "split")
 
 
 def test_a_student_only_samples_with_its_own_k(teacher, tmp_path):
@@ -261,10 +266,7 @@ def test_a_student_is_tuned_on_its_own_rollouts_and_resumes_exactly(teacher, tmp
     assert len(steps) == 4 and all(0 < r["loss"] < 1e3 and "crps_last" in r for r in steps)
     list(train(tuned, store, tmp_path / "split", stop_at=2))
     list(train(tuned, store, tmp_path / "split", resume=True))
-    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))
-    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))
-    for name in a.model:
-        assert torch.equal(a.model[name], b.model[name]), name
+    _assert_same_weights(tmp_path / "full", tmp_path / "split")
     trained = load_trained(tmp_path / "full").config.diffusion
     assert (trained.distilled_from, trained.steps_per_shift) == (4, 2)
     assert trained.train_rollout_frames == 3
