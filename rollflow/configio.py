@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from rollflow.errors import ConfigError, RollflowError
 
-__all__ = ["load_toml", "from_mapping", "to_mapping", "check_keys", "merge_mappings"]
+__all__ = ["load_toml", "from_mapping", "to_mapping", "check_keys", "merge_mappings",
+           "mapping_differences"]
 
 T = TypeVar("T")
 
@@ -129,6 +130,18 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             return {k: plain(x) for k, x in v.items()}
         return v
     return {k: plain(v) for k, v in dataclasses.asdict(obj).items()}
+
+
+def mapping_differences(a: Mapping[str, Any], b: Mapping[str, Any],
+                        prefix: str = "") -> list[str]:
+    """Dotted names of the keys whose values differ between two nested tables, sorted."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if isinstance(a.get(key), Mapping) and isinstance(b.get(key), Mapping):
+            out += mapping_differences(a[key], b[key], f"{prefix}{key}.")
+        elif a.get(key) != b.get(key):
+            out.append(f"{prefix}{key}")
+    return out
 
 
 def merge_mappings(base: Mapping[str, Any], *overrides: Mapping[str, Any]) -> dict[str, Any]:

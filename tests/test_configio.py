@@ -90,3 +90,12 @@ def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
         with pytest.raises(ConfigError, match="not a UTF-8 text file") as err:
             load_toml(path)
         assert "\n" not in str(err.value)
+
+
+def test_mapping_differences_names_nested_keys_that_differ():
+    from rollflow.configio import mapping_differences
+
+    a = {"net": {"width": 32, "levels": [1, 2]}, "seed": 1, "only_a": 0}
+    b = {"net": {"width": 48, "levels": [1, 2]}, "seed": 1, "only_b": 0}
+    assert mapping_differences(a, b) == ["net.width", "only_a", "only_b"]
+    assert mapping_differences(a, a) == []

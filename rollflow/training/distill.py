@@ -14,7 +14,7 @@ import dataclasses
 
 import torch
 
-from rollflow.configio import to_mapping
+from rollflow.configio import mapping_differences, to_mapping
 from rollflow.diffusion.distill import student_config
 from rollflow.errors import ConfigError
 from rollflow.nets import build_network
@@ -55,17 +55,6 @@ def distillation_config(teacher: TrainConfig, *, teacher_ref: str, total_steps: 
                                                  teacher_ema_decay=teacher_ema_decay))
 
 
-def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
-    keys = sorted(set(a) | set(b))
-    out = []
-    for key in keys:
-        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
-            out += _differences(a[key], b[key], f"{prefix}{key}.")
-        elif a.get(key) != b.get(key):
-            out.append(f"{prefix}{key}")
-    return out
-
-
 def load_teacher(config: TrainConfig, device: torch.device,
                  dtype: torch.dtype = torch.float32) -> TrainedModel:
     """The teacher of a distillation run, frozen, in eval mode on `device`; ConfigError
@@ -79,11 +68,11 @@ def load_teacher(config: TrainConfig, device: torch.device,
     except ValueError as err:
         raise ConfigError(f"teacher {ref}: {err}") from None
     if expected != config.diffusion:
-        fields = _differences(to_mapping(expected), to_mapping(config.diffusion))
+        fields = mapping_differences(to_mapping(expected), to_mapping(config.diffusion))
         raise ConfigError(f"this student's [diffusion] is not teacher {ref}'s with K halved "
                           f"(differs in {', '.join(fields)})")
     if teacher.config.net != config.net:
-        fields = _differences(to_mapping(teacher.config.net), to_mapping(config.net))
+        fields = mapping_differences(to_mapping(teacher.config.net), to_mapping(config.net))
         raise ConfigError(f"the student's [net] differs from teacher {ref}'s in "
                           f"{', '.join(fields)}; a student starts from its teacher's weights")
     teacher.network.to(dtype=dtype).requires_grad_(False).eval()
@@ -118,7 +107,7 @@ def load_initial(config: TrainConfig, device: torch.device) -> TrainedModel:
         elif forcing:
             theirs = dataclasses.replace(theirs, forcing_wavenumber=ours.forcing_wavenumber)
         if theirs != ours:
-            fields = _differences(to_mapping(theirs), to_mapping(ours))
+            fields = mapping_differences(to_mapping(theirs), to_mapping(ours))
             raise ConfigError(f"[init] {ref}: its [{section}] differs from this run's in "
                               f"{', '.join(fields)}; a warm start keeps the model as it is "
                               f"(it may add context frames or the forcing channels to a "

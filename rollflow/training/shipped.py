@@ -30,8 +30,8 @@ from rollflow.training.config import train_config_from_mapping
 from rollflow.training.data import NormStats
 
 __all__ = ["WEIGHTS_DIR", "MODEL_FORMAT", "shipped_models", "read_model_card", "recard_model",
-           "released_model", "export_model", "load_shipped_tensors", "shipped_parts",
-           "cpu_hours_by_stage"]
+           "released_model", "export_model", "write_model", "load_shipped_tensors",
+           "shipped_parts", "cpu_hours_by_stage"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MODEL_FORMAT = "rollflow-model"
@@ -103,21 +103,31 @@ def export_model(run_dir: str | Path, name: str, *, card: dict[str, Any] | None 
     if found is None:
         raise CheckpointError(f"{run_dir} holds no checkpoint to export")
     ckpt = load_checkpoint(found)
+    return write_model(name, ckpt.ema_weights(ema_decay), config=ckpt.config,
+                       stats=ckpt.stats, grid_size=ckpt.info.get("grid_size"),
+                       step=ckpt.step, card=card, directory=directory, dtype=dtype,
+                       ema_decay=ckpt.config.optim.ema_decay if ema_decay is None
+                       else ema_decay)
+
+
+def write_model(name: str, weights: dict[str, torch.Tensor], *, config, stats: NormStats,
+                grid_size: int | None, step: int, card: dict[str, Any] | None = None,
+                directory: Path | None = None, dtype: torch.dtype = torch.float16,
+                ema_decay: float | None = None) -> Path:
+    """Write a state dict with its config and normalisation as shipped model `name` in
+    `directory` (default WEIGHTS_DIR); returns the JSON's path."""
     directory = directory or WEIGHTS_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    weights = directory / f"{name}.safetensors"
-    weights_of = ckpt.ema_weights(ema_decay)
-    save_file({k: v.to(dtype).contiguous() for k, v in weights_of.items()}, str(weights))
+    path = directory / f"{name}.safetensors"
+    save_file({k: v.to(dtype).contiguous() for k, v in weights.items()}, str(path))
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "name": name,
-            "config": to_mapping(ckpt.config), "stats": {"mean": ckpt.stats.mean,
-                                                         "std": ckpt.stats.std},
-            "grid_size": ckpt.info.get("grid_size"), "step": ckpt.step,
-            "ema_decay": ckpt.config.optim.ema_decay if ema_decay is None else ema_decay,
-            "weights_dtype": str(dtype).removeprefix("torch."), "sha256": _sha256(weights),
+            "config": to_mapping(config), "stats": {"mean": stats.mean, "std": stats.std},
+            "grid_size": grid_size, "step": step, "ema_decay": ema_decay,
+            "weights_dtype": str(dtype).removeprefix("torch."), "sha256": _sha256(path),
             "card": card or {}}
-    path = directory / f"{name}.json"
-    path.write_text(json.dumps(meta, indent=1))
-    return path
+    json_path = directory / f"{name}.json"
+    json_path.write_text(json.dumps(meta, indent=1))
+    return json_path
 
 
 def released_model(commit: str, name: str, directory: str | Path,
