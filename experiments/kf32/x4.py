@@ -3,9 +3,10 @@
     .venv/bin/python experiments/kf32/x4.py [--stages data train ...] [--out runs/kf32x4]
 
 Stages (each skips what it finished; training resumes): data (stores; 3 states per test
-and selection trajectory) · train (teachers, learning curves, best kept EMA) · distill
-(K 4 → 2 → 1) · select, choose (x4_choose.py: symmetry members on validation; model and
-precision for the test set) · forecast, evaluate, report (x4_test.py: test set).
+and selection trajectory) · train (teachers, learning curves, best kept EMA; then the
+[blend] weight-space blends) · distill (K 4 → 2 → 1) · select, choose (x4_choose.py:
+symmetry members on validation; model and precision for the test set) · forecast,
+evaluate, report (x4_test.py: test set).
 """
 
 from __future__ import annotations
@@ -73,6 +74,23 @@ def train_teacher(plan: dict, out: Path, store: Path) -> None:
                        say=lambda e: say(f"{run}: step {e['step']}, {e['cpu_hours']:.2f} CPU-h, "
                                          f"T0.8 {e['T_mean']['0.8']:.2f} (validation)"))
         choose_ema(out / run, plan, store)
+    blend(plan, out, store)
+
+
+def blend(plan: dict, out: Path, store: Path) -> None:
+    """Each [blend] entry NAME = [A, B, w]: the weights (1 − w)·θ_A + w·θ_B written as
+    <out>/NAME.safetensors (A, B: runs of the plan at their chosen EMA, or shipped names)."""
+    from rollflow.training.blend import export_blend
+    from x4_test import model_path
+
+    def decay(name: str) -> float | None:
+        return choose_ema(out / name, plan, store)["chosen"] if (out / name).is_dir() else None
+
+    for name, (a, b, weight) in plan.get("blend", {}).items():
+        if not (out / f"{name}.safetensors").exists():
+            export_blend(model_path(out, a), model_path(out, b), weight, name, directory=out,
+                         a_ema_decay=decay(a), b_ema_decay=decay(b))
+            say(f"blend {name}: (1 − {weight:g})·{a} + {weight:g}·{b}")
 
 
 def distill(plan: dict, out: Path, store: Path) -> None:

@@ -15,7 +15,8 @@ from rollflow.training import load_trained
 from rollflow.training.checkpoint import write_text_atomically
 from rollflow.training.shipped import released_model
 from x4_skill import choose_ema, skill_of
-from x4_test import candidates, forecast_models, say, score_stores, solver_references
+from x4_test import (candidates, forecast_models, model_path, say, score_stores,
+                     solver_references)
 
 SOLVERS = {"solver_32": "jax-cfd 32²", "solver_64": "jax-cfd 64²", "solver_128": "jax-cfd 128²"}
 
@@ -30,11 +31,12 @@ def select_stage(plan: dict, out: Path, store: Path) -> None:
         write_text_atomically(path, json.dumps({"model": weights.stem, "validation": skill_of(
             load_trained(weights), validation, plan["validation"])}, indent=1))
     runs = [*(t for _, t, _ in plan["teachers"]), *(s for _, s, _ in plan["distill"]["runs"])]
-    for name in [r for r in runs if (out / r / "ema_choice.json").exists()] + plan["shipped"]:
+    trained = [r for r in runs if (out / r / "ema_choice.json").exists()]
+    for name in trained + list(plan.get("blend", {})) + plan["shipped"]:
         if (path := out / "sampling" / f"{name}.json").exists():
             continue
         model = (load_trained(out / name, ema_decay=choose_ema(out / name, plan, store)["chosen"])
-                 if name in runs else load_trained(name))
+                 if name in runs else load_trained(model_path(out, name)))
         scores = {f: skill_of(model, validation, plan["validation"], members=8,
                               symmetry_members=f == "on") for f in ("off", "on")}
         best = max(scores, key=lambda f: scores[f]["T_mean"]["0.8"])
@@ -62,7 +64,8 @@ def choose_stage(plan: dict, out: Path, store: Path) -> dict:
     from rollflow.training.shipped import shipped_models
 
     table = {n: e for n, e in candidates(plan).items()
-             if (out / e[0] / "ema_choice.json").exists() or e[0] in shipped_models()}
+             if (out / e[0] / "ema_choice.json").exists() or e[0] in shipped_models()
+             or (out / f"{e[0]}.safetensors").is_file()}
     names = [n for n in table if not n.endswith("_m1")]
     path = out / "final_choice.json"
     if path.exists() and set((saved := json.loads(path.read_text()))["selection"]) == set(names):

@@ -3,8 +3,8 @@
     .venv/bin/python experiments/kf32/x4_ship.py RUN NAME [--out runs/kf32x4]
         [--plan experiments/kf32/x4.toml] [--status TEXT]
 
-RUN is a run of the plan, e.g. `more_k1` (its EMA as chosen on validation), and NAME the
-shipped name; or RUN = NAME, a shipped model whose card is renewed (new test readings, the
+RUN is a run of the plan, e.g. `more_k1` (its EMA as chosen on validation), or one of its
+[blend] entries, and NAME the shipped name; or RUN = NAME, a shipped model whose card is renewed (new test readings, the
 sampling chosen on validation), its weights and training record kept. The card's test
 readings come from the x4 test scores (scores/<RUN>*.nc): every reading with its members
 and the cost of all of them, the amortised cost (CPU-hours of data + training +
@@ -68,6 +68,7 @@ def cpu_hours(out: Path, run: str, plan_path: Path) -> dict:
     parent = {student: source for source, student, _ in plan["distill"]["runs"]}
     parent |= {later[1]: earlier[1] for earlier, later in zip(plan["teachers"],
                                                                plan["teachers"][1:])}
+    parent |= {name: b for name, (_, b, _) in plan.get("blend", {}).items()}
     chain = [run]
     while chain[-1] in parent:
         chain.append(parent[chain[-1]])
@@ -75,8 +76,9 @@ def cpu_hours(out: Path, run: str, plan_path: Path) -> dict:
     shipped = cpu_hours_by_stage(source) if source in shipped_models() else {}
     hours = {"data": shipped.pop("data", DATA_CPU_HOURS),
              **{f"{source} {stage}": h for stage, h in shipped.items()}}
-    for name in reversed(chain):
-        hours[name] = latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
+    for name in reversed(chain):       # a blend (no run directory) costs seconds: 0
+        hours[name] = (latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
+                       if (out / name).is_dir() else 0.0)
     return hours
 
 
@@ -90,7 +92,9 @@ def precision(out: Path, run: str) -> str | None:
 
 def main(argv=None) -> int:
     from rollflow.training.cards import models_page
-    from rollflow.training.shipped import WEIGHTS_DIR, export_model, read_model_card, recard_model
+    from rollflow.training import load_trained
+    from rollflow.training.shipped import (WEIGHTS_DIR, export_model, read_model_card,
+                                           recard_model, write_model)
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run")
@@ -116,6 +120,14 @@ def main(argv=None) -> int:
                  "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
                  "test_readings": readings(args.out, args.run, sum(hours.values()))}
         export_model(run_dir, args.name, card=card, ema_decay=choice["chosen"])
+    elif (blend := args.out / f"{args.run}.safetensors").is_file():   # a [blend] of the plan
+        hours = cpu_hours(args.out, args.run, args.plan)
+        card |= {"blend": json.loads(blend.with_suffix(".json").read_text())["card"]["blend"],
+                 "cpu_hours_by_stage": hours, "cpu_hours": sum(hours.values()),
+                 "test_readings": readings(args.out, args.run, sum(hours.values()))}
+        model = load_trained(blend)
+        write_model(args.name, model.network.state_dict(), config=model.config,
+                    stats=model.stats, grid_size=model.grid_size, step=model.step, card=card)
     elif old is not None and args.run == args.name:     # the shipped weights, a new card
         kept = {k: old["card"][k] for k in ("ema_decay", "validation", "cpu_hours_by_stage",
                                             "cpu_hours") if k in old["card"]}

@@ -30,6 +30,16 @@ def _symmetric(out: Path, name: str) -> bool:
     return json.loads(path.read_text())["symmetry_members"] if path.exists() else False
 
 
+def model_path(out: Path, name: str) -> str:
+    """How `load_trained` finds `name`: a run of the plan (out/name), a blend the train stage
+    wrote (out/name.safetensors), else a shipped model's name."""
+    if (out / name).is_dir():
+        return str(out / name)
+    if (blend := out / f"{name}.safetensors").is_file():
+        return str(blend)
+    return name
+
+
 def candidates(plan: dict) -> dict:
     """The choose stage's forecasters: each candidate run at each precision, with all
     members and with one (named <run>, <run>_bf16, and <name>_m1)."""
@@ -65,7 +75,7 @@ def forecast_models(table: dict, truth_path: Path, target: Path, fc: dict, out: 
     truth = open_trajectories(truth_path)
     target.mkdir(parents=True, exist_ok=True)
     for name, (model_ref, members, precision) in table.items():
-        ref = str(out / model_ref) if (out / model_ref).exists() else model_ref
+        ref = model_path(out, model_ref)
         model = load_trained(ref, ema_decay=_chosen(out, model_ref))
         settings = settings_from_plan(
             fc, num_frames=frames_for_horizon(model, fc["frames"]), num_members=members,

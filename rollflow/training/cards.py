@@ -39,6 +39,24 @@ def _history_entry(entry: dict) -> str:
     return f"step {entry.get('step')}: {text} on {entry.get('test_store')}"
 
 
+def _weights_line(card: dict) -> str:
+    """Where the weights come from: a run's EMA, or a weight-space blend of two models."""
+    if "blend" in card:
+        b = card["blend"]
+        return (f"weights (1 − {b['weight']:g})·θ_A + {b['weight']:g}·θ_B of A = `{b['a']}` and "
+                f"B = `{b['b']}` (each at its chosen EMA; rollflow.training.blend)")
+    return f"EMA decay {card['ema_decay']} (chosen on validation)"
+
+
+def _training_line(meta: dict) -> str:
+    cfg = meta["config"]
+    if "blend" in meta["card"]:
+        return "that of its two parts (a blend costs seconds), stage by stage"
+    return (f"{meta['step']} steps × batch {cfg['optim']['batch_size']} on "
+            f"`data/kf32/train128.zarr`\n  (128 trajectories, symmetry augmentation "
+            f"`{cfg['data']['augment']}`)")
+
+
 def _readings_markdown(meta: dict) -> str:
     """An issue-14 card: every test reading with the cost of all its members."""
     card, cfg = meta["card"], meta["config"]
@@ -60,9 +78,8 @@ def _readings_markdown(meta: dict) -> str:
 - **Model:** rolling diffusion, n_ctx = {d['num_context']}, W = {d['window_size']},
   K = {d['steps_per_shift']} steps per frame{f" (distilled from K = {d['distilled_from']})" if d.get('distilled_from') else ""},
   η = {d['eta']}; channel-stacked U-Net base {cfg['net']['base_channels']} × {cfg['net']['channel_multipliers']};
-  EMA decay {card['ema_decay']} (chosen on validation), stored as {meta['weights_dtype']}.
-- **Training:** {meta['step']} steps × batch {cfg['optim']['batch_size']} on `data/kf32/train128.zarr`
-  (128 trajectories, symmetry augmentation `{cfg['data']['augment']}`); CPU-hours: {hours}
+  {_weights_line(card)}, stored as {meta['weights_dtype']}.
+- **Training:** {_training_line(meta)}; CPU-hours: {hours}
   (total {card['cpu_hours']:.2f}).
 - **Test** ({card['test_store']}, cluster bootstrap by trajectory). Every row costs all
   its members; break-even: forecast t.u. per trajectory after which the CPU-hours above

@@ -40,3 +40,12 @@ def test_an_earlier_issue_14_card_in_the_history_shows_its_test_readings():
                    if line.startswith("- **History"))
     assert "nan" not in history
     assert "3.10 single member" in history and "3.80 [2.90, 3.90] 8-member mean" in history
+
+
+def test_a_blended_model_names_its_two_parts_instead_of_an_ema():
+    meta = copy.deepcopy(read_model_card("kf32-rolling-k1"))
+    meta["card"]["blend"] = {"a": "kf32-rolling-k1", "b": "runs/x/crps_r20", "weight": 0.5}
+    meta["card"].pop("ema_decay", None)
+    text = card_markdown(meta)
+    assert "(1 − 0.5)·θ_A + 0.5·θ_B of A = `kf32-rolling-k1` and B = `runs/x/crps_r20`" in text
+    assert "EMA decay" not in text and "train128" not in text
