@@ -46,26 +46,19 @@ def _rel(path: Path) -> Path:
     return path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
 
 
-def _source_cpu_hours(weights: str | None) -> float:
-    """Training CPU-hours of a warm start's source (a run; a shipped card without data)."""
-    path = ROOT / weights if weights and (ROOT / weights).exists() else weights
-    stages = cpu_hours_by_stage(path) if weights else {}
-    return sum(h for stage, h in stages.items() if stage != "data")
-
-
 def load(out: Path) -> dict:
     import xarray as xr
     return {p.stem: xr.load_dataset(p) for p in sorted((out / "scores").glob("*.nc"))}
 
 
 def learning_curve_rows(out: Path) -> list[str]:
-    """Each teacher's validation skill against CPU-hours (a warm start's counting the run it
-    started from), and the rolling model shipped before issue 14 on the same protocol."""
+    """Each teacher's validation skill against CPU-hours (a warm start's counting the runs it
+    descends from), and the rolling model shipped before issue 14 on the same protocol."""
     lines = ["| teacher step | windows seen | CPU-hours | T₀.₈ validation (ens. mean, 4 "
              "members) | T₀.₈ single member |", "|---|---|---|---|---|"]
     for curve in sorted(out.glob("*/learning_curve.json")):
-        source = json.loads((curve.parent / "config.json").read_text()).get("init", {})
-        before = _source_cpu_hours(source.get("weights"))
+        before = sum(h for stage, h in cpu_hours_by_stage(curve.parent).items()
+                     if stage != "training" and not stage.endswith(" data"))   # its sources
         lines += [f"| {curve.parent.name} {e['step']} | {e['samples_seen']} | "
                   f"{before + e['cpu_hours']:.2f} | {e['T_mean']['0.8']:.2f} | "
                   f"{e['T_member']['0.8']:.2f} |" for e in json.loads(curve.read_text())]

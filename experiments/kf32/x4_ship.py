@@ -76,6 +76,8 @@ def cpu_hours(out: Path, run: str, plan_path: Path) -> dict:
     shipped = cpu_hours_by_stage(source) if source in shipped_models() else {}
     hours = {"data": shipped.pop("data", DATA_CPU_HOURS),
              **{f"{source} {stage}": h for stage, h in shipped.items()}}
+    if "train_cpu_hours" in plan["data"]:     # a warm start's own (fine-tuning) store
+        hours[f"{plan['data']['train']} data"] = plan["data"]["train_cpu_hours"]
     for name in reversed(chain):       # a blend (no run directory) costs seconds: 0
         hours[name] = (latest_progress(out / name)[1].get("cpu_seconds", 0.0) / 3600
                        if (out / name).is_dir() else 0.0)

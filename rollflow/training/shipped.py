@@ -68,13 +68,21 @@ def read_model_card(name: str, directory: Path | None = None) -> dict[str, Any]:
 
 
 def cpu_hours_by_stage(ref: str | Path) -> dict[str, float]:
-    """CPU-hours of what produced `ref`: a run directory's own training ({"training": h},
-    from its newest checkpoint), or a shipped model's card (its `cpu_hours_by_stage`, the
-    data included; {} when the card has none)."""
+    """CPU-hours of what produced `ref`: a shipped model's card (its `cpu_hours_by_stage`,
+    the data included; {} when the card has none), or a run directory's own training
+    ({"training": h}, from its newest checkpoint) after the stages of the model its [init]
+    warm start began from (recursively, each key prefixed with that reference as the run's
+    config.json names it, resolved like `load_trained`)."""
     from rollflow.training.checkpoint import latest_progress
 
     if Path(ref).is_dir():
-        return {"training": latest_progress(ref)[1].get("cpu_seconds", 0.0) / 3600}
+        config = Path(ref) / "config.json"
+        source = (json.loads(config.read_text()).get("init", {}).get("weights")
+                  if config.is_file() else None)
+        before = ({f"{source} {k}": h for k, h in cpu_hours_by_stage(source).items()}
+                  if source else {})
+        return {**before,
+                "training": latest_progress(ref)[1].get("cpu_seconds", 0.0) / 3600}
     return dict(read_model_card(str(ref))["card"].get("cpu_hours_by_stage", {}))
 
 

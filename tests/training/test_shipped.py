@@ -163,3 +163,21 @@ def test_cpu_hours_by_stage_of_a_run_and_of_a_shipped_card(run_dir, weights_dir)
     assert shipped.cpu_hours_by_stage("tiny-rolling") == stages
     shipped.export_model(run_dir, "tiny-bare")
     assert shipped.cpu_hours_by_stage("tiny-bare") == {}
+
+
+def test_cpu_hours_of_a_warm_started_run_include_its_sources(run_dir, weights_dir, tmp_path):
+    import shutil
+
+    from rollflow.training import latest_progress
+
+    own = latest_progress(run_dir)[1]["cpu_seconds"] / 3600
+    shipped.export_model(run_dir, "tiny-rolling", card={"cpu_hours_by_stage": {"data": 2.5}})
+    chain = []
+    for name, source in (("tuned", "tiny-rolling"), ("tuned_more", str(tmp_path / "tuned"))):
+        shutil.copytree(run_dir, tmp_path / name)
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        config["init"] = {**config.get("init", {}), "weights": source}
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        chain.append(tmp_path / name)
+    assert shipped.cpu_hours_by_stage(chain[1]) == {
+        f"{chain[0]} tiny-rolling data": 2.5, f"{chain[0]} training": own, "training": own}
