@@ -1,7 +1,7 @@
 """Write weight-space blends θ(w) = (1 − w) θ_A + w θ_B of two models, one file per w.
 
     .venv/bin/python experiments/kf32/blend.py kf32-rolling-k1 runs/kf32x4f/crps_r8 \\
-        --weights 0.25 0.5 0.75 --out runs/blend [--name k1_r8] [--b-ema 0.999]
+        --weights 0.25 0.5 0.75 --out runs/blend [--name k1_r8]
 
 A and B are `load_trained` references (run directory, `RUN@EMA`, shipped name); they must be
 one family (same [net], sampler, normalisation and grid: a model and its fine-tuning). Each

@@ -4,12 +4,13 @@
         [--plan experiments/kf32/x4.toml] [--status TEXT]
 
 RUN is a run of the plan, e.g. `more_k1` (its EMA as chosen on validation), or one of its
-[blend] entries, and NAME the shipped name; or RUN = NAME, a shipped model whose card is renewed (new test readings, the
-sampling chosen on validation), its weights and training record kept. The card's test
-readings come from the x4 test scores (scores/<RUN>*.nc): every reading with its members
-and the cost of all of them, the amortised cost (CPU-hours of data + training +
-distillation, break-even against the solver of equal skill), and the earlier card of NAME
-kept as history. Logic lives in rollflow (training.shipped, analysis.cost, training.cards).
+[blend] entries, and NAME the shipped name; or RUN = NAME, a shipped model whose card is
+renewed (new test readings, the sampling chosen on validation), its weights and training
+record kept. The card's test readings come from the x4 test scores (scores/<RUN>*.nc):
+every reading with its members and the cost of all of them, the amortised cost (CPU-hours
+of data + training + distillation, break-even against the solver of equal skill), and the
+earlier card of NAME kept as history. Logic: rollflow (training.shipped, analysis.cost,
+training.cards).
 """
 
 from __future__ import annotations
