@@ -161,9 +161,13 @@ def test_every_documented_command_is_valid_as_written():
             elif program == "bash" and (ROOT / script).exists() and args[1:]:
                 import re
 
-                forwards = re.search(r'rollflow (\w+) "\$@"', (ROOT / script).read_text())
-                if forwards is None:
-                    problems.append(f"{where}: {script} takes no arguments")
+                text = (ROOT / script).read_text()
+                forwards = re.search(r'rollflow (\w+) "\$@"', text)
+                positional = max(map(int, re.findall(r"\$\{?([1-9])", text)), default=0)
+                if forwards is None:          # positional arguments only ($1, ${2:-default})
+                    if len(args[1:]) > positional:
+                        problems.append(f"{where}: {script} takes {positional or 'no'} "
+                                        f"arguments")
                 else:
                     with contextlib.redirect_stderr(io.StringIO()):
                         try:
