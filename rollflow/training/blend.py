@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
-
 import torch
 
 from rollflow.configio import mapping_differences, to_mapping
@@ -29,8 +27,7 @@ def blend_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor],
                   weight: float) -> dict[str, torch.Tensor]:
     """(1 − weight)·a + weight·b per floating tensor, in float32 (float64 stays float64;
     non-float tensors must be equal and are kept); weight 0 returns a's values and 1 b's
-    exactly. ValueError unless 0 ≤ weight ≤ 1 and the
-    two state dicts have the same names and shapes."""
+    exactly. ValueError unless 0 ≤ weight ≤ 1 and both have the same names and shapes."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"blend weight must lie in [0, 1], got {weight}")
     if a.keys() != b.keys():
@@ -82,18 +79,24 @@ def blend_models(a: TrainedModel, b: TrainedModel, weight: float) -> TrainedMode
 
 def export_blend(a_ref: str | Path, b_ref: str | Path, weight: float, name: str, *,
                  directory: Path, a_ema_decay: float | None = None,
-                 b_ema_decay: float | None = None, card: dict[str, Any] | None = None,
-                 dtype: torch.dtype = torch.float32) -> Path:
+                 b_ema_decay: float | None = None, dtype: torch.dtype = torch.float32) -> Path:
     """Blend two models (`load_trained` references) and write the result as a model file
     `directory/<name>.safetensors` + `.json` (loadable by `load_trained` from the tensor
-    path); the card records both references and the weight. Returns the tensor path."""
+    path); the card records both references and the weight. Returns the tensor path.
+    ConfigError (one line) if that file is one of the two inputs: an output never
+    overwrites an input."""
     from rollflow.training.shipped import write_model
 
+    target = (Path(directory) / f"{name}.safetensors").resolve()
+    for ref in (a_ref, b_ref):
+        if Path(ref).resolve() in (target, target.with_suffix(".json")):
+            raise ConfigError(f"cannot blend into {target}: it is the input {ref}; "
+                              f"choose another name or directory")
     a = load_trained(a_ref, ema_decay=a_ema_decay)
     b = load_trained(b_ref, ema_decay=b_ema_decay)
     model = blend_models(a, b, weight)
     record = {"blend": {"a": str(a_ref), "a_ema_decay": a_ema_decay, "b": str(b_ref),
-                        "b_ema_decay": b_ema_decay, "weight": weight}, **(card or {})}
+                        "b_ema_decay": b_ema_decay, "weight": weight}}
     path = write_model(name, model.network.state_dict(), config=model.config, stats=model.stats,
                        grid_size=model.grid_size, step=model.step, card=record,
                        directory=Path(directory), dtype=dtype, ema_decay=b_ema_decay)

@@ -90,7 +90,21 @@ def test_blend_written_to_disk_loads_back_exactly(tmp_path):
 def test_training_only_fields_may_differ():
     config = tiny_config("rolling")
     tuned = config.replace(diffusion=config.diffusion.replace(train_context_noise=0.1))
-    blend_models(_model(0), _model(1, config=tuned), 0.5)
+    assert blend_models(_model(0), _model(1, config=tuned), 0.5).config == tuned
+    other = config.replace(diffusion=tuned.diffusion.replace(window_size=3))
+    with pytest.raises(ConfigError, match=r"\[diffusion\] differ in window_size$"):
+        blend_models(_model(0), _model(1, config=other), 0.5)     # noise not named
+
+
+def test_a_blend_never_overwrites_one_of_its_inputs(tmp_path):
+    model = _model(0)
+    write_model("a", _weights(model), config=model.config, stats=model.stats, grid_size=16,
+                step=7, directory=tmp_path, dtype=torch.float32)
+    before = (tmp_path / "a.safetensors").read_bytes()
+    with pytest.raises(ConfigError, match="it is the input"):
+        export_blend(tmp_path / "a.safetensors", tmp_path / "a.safetensors", 0.5, "a",
+                     directory=tmp_path)
+    assert (tmp_path / "a.safetensors").read_bytes() == before
 
 
 @pytest.mark.parametrize("change, message", [
