@@ -123,18 +123,22 @@ def write_model(name: str, weights: dict[str, torch.Tensor], *, config, stats: N
                 directory: Path | None = None, dtype: torch.dtype = torch.float16,
                 ema_decay: float | None = None) -> Path:
     """Write a state dict with its config and normalisation as shipped model `name` in
-    `directory` (default WEIGHTS_DIR); returns the JSON's path."""
+    `directory` (default WEIGHTS_DIR); returns the JSON's path. Both files are written in
+    full under temporary names first and then renamed (tensors, then JSON), so an
+    interrupted write never leaves a partial file under the model's name."""
     directory = directory or WEIGHTS_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.safetensors"
-    save_file({k: v.to(dtype).contiguous() for k, v in weights.items()}, str(path))
+    path, json_path = directory / f"{name}.safetensors", directory / f"{name}.json"
+    partial = {p: p.with_name(f".{p.name}.partial") for p in (path, json_path)}
+    save_file({k: v.to(dtype).contiguous() for k, v in weights.items()}, str(partial[path]))
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "name": name,
             "config": to_mapping(config), "stats": {"mean": stats.mean, "std": stats.std},
             "grid_size": grid_size, "step": step, "ema_decay": ema_decay,
-            "weights_dtype": str(dtype).removeprefix("torch."), "sha256": _sha256(path),
-            "card": card or {}}
-    json_path = directory / f"{name}.json"
-    json_path.write_text(json.dumps(meta, indent=1))
+            "weights_dtype": str(dtype).removeprefix("torch."),
+            "sha256": _sha256(partial[path]), "card": card or {}}
+    partial[json_path].write_text(json.dumps(meta, indent=1))
+    for target, temporary in partial.items():
+        temporary.replace(target)
     return json_path
 
 

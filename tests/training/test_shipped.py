@@ -81,6 +81,24 @@ def test_checkpoint_of_another_config_in_a_run_dir_is_refused(store, run_dir, tm
     assert json.loads((other / "config.json").read_text())["seed"] == 11
 
 
+def test_an_interrupted_export_leaves_the_shipped_model_whole(run_dir, weights_dir,
+                                                             monkeypatch):
+    """An export stopped after its tensors were written (here: while checksumming them)
+    leaves the model already under that name byte for byte, and it still loads."""
+    shipped.export_model(run_dir, "tiny-rolling")
+    before = {p.name: p.read_bytes() for p in weights_dir.iterdir()}
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(shipped, "_sha256", interrupted)
+        shipped.export_model(run_dir, "tiny-rolling", dtype=torch.float32)
+    after = {p.name: p.read_bytes() for p in weights_dir.iterdir() if not p.name.startswith(".")}
+    assert after == before
+    assert load_trained("tiny-rolling").step == load_trained(run_dir).step
+
+
 def test_a_tensor_file_given_as_model_loads_its_checkpoint_or_card(run_dir, weights_dir):
     """Bug (issue 15): a checkpoint's .safetensors given as MODEL got a misleading
     "unreadable metadata"; it now loads the checkpoint it belongs to (or the shipped card)."""
