@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     plan, out, store = load_toml(args.plan), args.out, args.data
     out.mkdir(parents=True, exist_ok=True)
     actions = {"data": data, "train": train_teacher, "distill": distill, "select": select_stage,
-               **{s: (lambda p, o, d, s=s: run_stage(s, p, o, d))
+               **{s: (lambda p, o, d, s=s: run_stage(s, p, o, d, args.plan))
                   for s in ("choose", "forecast", "evaluate", "report")}}
     return run_stages({name: (lambda f=f: f(plan, out, store)) for name, f in actions.items()},
                       args.stages, say)

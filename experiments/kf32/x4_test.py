@@ -119,7 +119,7 @@ def score_stores(forecasts: Path, truth: Path, target: Path) -> None:
                 f"single member {float(skill.decorrelation_member_estimate.sel(threshold=0.8)):.2f}")
 
 
-def run_stage(stage: str, plan: dict, out: Path, store: Path) -> None:
+def run_stage(stage: str, plan: dict, out: Path, store: Path, plan_path: Path) -> None:
     test = store / "test_segments.zarr"
     if stage == "choose":
         from x4_choose import choose_stage
@@ -133,6 +133,6 @@ def run_stage(stage: str, plan: dict, out: Path, store: Path) -> None:
     else:
         import subprocess
 
-        subprocess.run([sys.executable, str(HERE / "x4_report.py"), "--out", str(out)],
-                       check=True)     # with `rollflow report`'s page of the test scores
+        subprocess.run([sys.executable, str(HERE / "x4_report.py"), "--out", str(out),
+                        "--plan", str(plan_path)], check=True)   # the plan's [report] block
 
