@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -81,9 +82,56 @@ def _simulate_batch(spec: FlowSpec, path: str, start: int, stop: int,
         from rollflow.generate.serial import default_simulate
 
         simulate_fn = default_simulate()
-    vorticity = simulate_fn(spec, np.arange(start, stop), progress=lambda frames: None)
+    vorticity = simulate_fn(spec, np.arange(start, stop),
+                            progress=_event_reporter(_topic(path), start))
     store.write_sample_values(path, vorticity, start, batch_checks(spec, vorticity))
     return range(start, stop)
+
+
+def _topic(path: str | os.PathLike) -> str:
+    return f"rollflow-progress-{Path(path).resolve()}"
+
+
+def _event_reporter(topic: str, start: int):
+    """`progress(frames)` for a task: logs (batch start, frames) on the cluster's event
+    topic for the coordinator's bar; a no-op outside a worker."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return lambda frames: None
+    return lambda frames: worker.log_event(topic, {"start": start, "frames": int(frames)})
+
+
+class BatchProgress:
+    """Frames done per batch, from the workers' progress events (which may arrive late or
+    twice for a retried task) and from finished batches: each batch adds at most
+    `frames × its samples` to the bar, and exactly that once it has finished."""
+
+    def __init__(self, bar: Any, frames: int, batches: list[range]) -> None:
+        self.bar, self.frames = bar, frames
+        self.total = {b.start: frames * len(b) for b in batches}
+        self.shown = dict.fromkeys(self.total, 0)
+        self.size = {b.start: len(b) for b in batches}
+        self.finished: set[int] = set()
+        self.lock = threading.Lock()
+
+    def _advance(self, start: int, amount: int) -> None:
+        amount = max(0, min(amount, self.total[start] - self.shown[start]))
+        self.shown[start] += amount
+        self.bar.update(amount)
+
+    def event(self, start: int, frames: int) -> None:
+        """A worker simulated `frames` save intervals of every sample of batch `start`."""
+        with self.lock:
+            if start in self.total and start not in self.finished:
+                self._advance(start, frames * self.size[start])
+
+    def finish(self, start: int) -> None:
+        with self.lock:
+            self._advance(start, self.total[start])
+            self.finished.add(start)
 
 
 def generate_store_on_cluster(spec: FlowSpec, path: str | os.PathLike, *, client: Any,
@@ -98,7 +146,8 @@ def generate_store_on_cluster(spec: FlowSpec, path: str | os.PathLike, *, client
         spec, path, batch_size, overwrite, command, attrs, simulate_fn: as `generate_store`
             (simulate_fn must be picklable: it runs on the workers).
         client: a `distributed.Client` (see `cluster_client`).
-        progress: one bar over sample-frames of all workers, advanced per finished batch.
+        progress: one bar over sample-frames of all workers, advanced as each worker
+            finishes a chunk of frames (its progress events) and per finished batch.
         retries: extra attempts for a task that raises (a dead worker's task is rerun by
             the scheduler without counting here).
 
@@ -129,8 +178,12 @@ def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size:
         tqdm.write(cost_line(spec, sum(len(b) for b in batches)) +
                    f"; {len(client.scheduler_info().get('workers', {}))} workers",
                    file=sys.stderr)
-    frames = spec.warmup_frames + spec.num_frames
     bar = progress_bar(spec, batches, progress)
+    tracker = BatchProgress(bar, spec.warmup_frames + spec.num_frames, batches)
+    if progress:            # the bar moves with every chunk a worker finishes
+        client.subscribe_topic(_topic(path),
+                               lambda event: tracker.event(event[1]["start"],
+                                                           event[1]["frames"]))
     futures = [client.submit(_simulate_batch, spec, str(path), b.start, b.stop, simulate_fn,
                              key=f"rollflow-simulate-{path.name}-{b.start}-{b.stop}",
                              retries=retries, pure=False)
@@ -140,11 +193,13 @@ def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size:
         for future in as_completed(futures):
             done = future.result()
             store.mark_completed(path, done)
-            bar.update(frames * len(done))
+            tracker.finish(done.start)
             elapsed = max(time.perf_counter() - start, 1e-9)
             bar.set_postfix_str(f"{bar.n * spec.save_interval / elapsed:.2f} t.u./s",
                                 refresh=False)
     finally:
+        if progress:
+            client.unsubscribe_topic(_topic(path))
         for future in futures:
             future.cancel()
         bar.close()

@@ -145,3 +145,50 @@ def test_client_needs_exactly_one_engine():
         with cluster_client(workers=0):
             pass
     assert issubclass(ConfigError, RollflowError)
+
+
+class _Bar:
+    def __init__(self):
+        self.n = 0
+
+    def update(self, amount):
+        self.n += amount
+
+
+def test_batch_progress_counts_each_batch_once_whatever_the_events():
+    """Late, repeated (a retried task) or excessive events never move a batch past its
+    frames × samples, and a finished batch counts exactly that."""
+    from rollflow.generate.cluster import BatchProgress
+
+    bar = _Bar()
+    tracker = BatchProgress(bar, frames=10, batches=[range(0, 2), range(2, 3)])
+    tracker.event(0, 4)                  # 4 frames of both samples
+    assert bar.n == 8
+    tracker.event(0, 4)
+    tracker.event(0, 4)                  # a rerun's events: capped at 2 × 10
+    assert bar.n == 20
+    tracker.finish(0)
+    tracker.event(0, 3)                  # a late event of a finished batch
+    assert bar.n == 20
+    tracker.event(2, 3)
+    tracker.finish(2)
+    tracker.event(7, 5)                  # not a batch of this run
+    assert bar.n == 30 and tracker.shown == {0: 20, 2: 10}
+
+
+def test_workers_report_progress_before_their_batch_finishes(spec, serial, client, tmp_path,
+                                                             monkeypatch):
+    """With progress on, the coordinator hears the workers' chunks (the bar no longer waits
+    for whole batches), and the store is still the serial one bit for bit."""
+    from rollflow.generate import cluster
+
+    heard = []
+    original = cluster.BatchProgress.event
+    monkeypatch.setattr(cluster.BatchProgress, "event",
+                        lambda self, start, frames: (heard.append((start, frames)),
+                                                     original(self, start, frames)))
+    path = generate_store_on_cluster(spec, tmp_path / "p.zarr", client=client, batch_size=2,
+                                     progress=True)
+    assert _values(path).tobytes() == serial.tobytes()
+    assert {start for start, _ in heard} <= {0, 2} and heard
+    assert all(frames > 0 for _, frames in heard)
