@@ -74,7 +74,7 @@ def cluster_client(*, workers: int | None = None, scheduler: str | None = None,
 
 
 def _simulate_batch(spec: FlowSpec, path: str, start: int, stop: int,
-                    simulate_fn: SimulateFn | None) -> range:
+                    simulate_fn: SimulateFn | None, topic: str) -> range:
     """Task body on a worker: simulate samples start … stop − 1 and write their values."""
     for name, value in WORKER_ENV.items():
         os.environ.setdefault(name, value)
@@ -83,13 +83,9 @@ def _simulate_batch(spec: FlowSpec, path: str, start: int, stop: int,
 
         simulate_fn = default_simulate()
     vorticity = simulate_fn(spec, np.arange(start, stop),
-                            progress=_event_reporter(_topic(path), start))
+                            progress=_event_reporter(topic, start))
     store.write_sample_values(path, vorticity, start, batch_checks(spec, vorticity))
     return range(start, stop)
-
-
-def _topic(path: str | os.PathLike) -> str:
-    return f"rollflow-progress-{Path(path).resolve()}"
 
 
 def _event_reporter(topic: str, start: int):
@@ -180,12 +176,13 @@ def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size:
                    file=sys.stderr)
     bar = progress_bar(spec, batches, progress)
     tracker = BatchProgress(bar, spec.warmup_frames + spec.num_frames, batches)
+    topic = f"rollflow-progress-{path.resolve()}"     # named here: workers' paths may differ
     if progress:            # the bar moves with every chunk a worker finishes
-        client.subscribe_topic(_topic(path),
+        client.subscribe_topic(topic,
                                lambda event: tracker.event(event[1]["start"],
                                                            event[1]["frames"]))
     futures = [client.submit(_simulate_batch, spec, str(path), b.start, b.stop, simulate_fn,
-                             key=f"rollflow-simulate-{path.name}-{b.start}-{b.stop}",
+                             topic, key=f"rollflow-simulate-{path.name}-{b.start}-{b.stop}",
                              retries=retries, pure=False)
                for b in batches]
     start = time.perf_counter()
@@ -199,7 +196,7 @@ def _generate_on_cluster(spec: FlowSpec, path: Path, *, client: Any, batch_size:
                                 refresh=False)
     finally:
         if progress:
-            client.unsubscribe_topic(_topic(path))
+            client.unsubscribe_topic(topic)
         for future in futures:
             future.cancel()
         bar.close()
