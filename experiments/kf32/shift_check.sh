@@ -22,7 +22,7 @@ DATA=data/kf32/$STEM.zarr
 mkdir -p "$OUT/scores"
 $R simulate "$CONFIG" --out "$DATA" --workers 2      # resumes
 if [ -n "$SEGMENTS" ]; then     # 61-frame segments from those frames, kept once written
-    CUT=data/kf32/${STEM}_segments.zarr
+    CUT=data/kf32/${STEM}_segments_${SEGMENTS// /-}.zarr     # e.g. …_segments_0-50-100
     [ -e "$CUT" ] || .venv/bin/python -c "import sys; from rollflow.store import cut_segments, open_trajectories, save_dataset; save_dataset(cut_segments(open_trajectories(sys.argv[1]), starts=[int(s) for s in sys.argv[3:]], num_frames=61, source_name=sys.argv[1]), sys.argv[2])" "$DATA" "$CUT" $SEGMENTS
     DATA=$CUT
 fi

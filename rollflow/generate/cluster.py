@@ -106,7 +106,7 @@ class BatchProgress:
     `frames × its samples` to the bar, and exactly that once it has finished."""
 
     def __init__(self, bar: Any, frames: int, batches: list[range]) -> None:
-        self.bar, self.frames = bar, frames
+        self.bar = bar
         self.total = {b.start: frames * len(b) for b in batches}
         self.shown = dict.fromkeys(self.total, 0)
         self.size = {b.start: len(b) for b in batches}

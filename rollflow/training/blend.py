@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+
 import torch
 
 from rollflow.configio import mapping_differences, to_mapping

@@ -25,7 +25,8 @@ from safetensors.torch import load_file, save_file
 
 from rollflow.configio import to_mapping
 from rollflow.errors import CheckpointError
-from rollflow.training.checkpoint import latest_checkpoint, load_checkpoint
+from rollflow.training.checkpoint import (latest_checkpoint, load_checkpoint,
+                                          write_text_atomically)
 from rollflow.training.config import train_config_from_mapping
 from rollflow.training.data import NormStats
 
@@ -123,22 +124,21 @@ def write_model(name: str, weights: dict[str, torch.Tensor], *, config, stats: N
                 directory: Path | None = None, dtype: torch.dtype = torch.float16,
                 ema_decay: float | None = None) -> Path:
     """Write a state dict with its config and normalisation as shipped model `name` in
-    `directory` (default WEIGHTS_DIR); returns the JSON's path. Both files are written in
-    full under temporary names first and then renamed (tensors, then JSON), so an
-    interrupted write never leaves a partial file under the model's name."""
+    `directory` (default WEIGHTS_DIR); returns the JSON's path. Each file is written in
+    full under a temporary name and then renamed (tensors, then JSON), so an interrupted
+    write never leaves a partial file under the model's name."""
     directory = directory or WEIGHTS_DIR
     directory.mkdir(parents=True, exist_ok=True)
     path, json_path = directory / f"{name}.safetensors", directory / f"{name}.json"
-    partial = {p: p.with_name(f".{p.name}.partial") for p in (path, json_path)}
-    save_file({k: v.to(dtype).contiguous() for k, v in weights.items()}, str(partial[path]))
+    partial = path.with_name(f".{path.name}.partial")
+    save_file({k: v.to(dtype).contiguous() for k, v in weights.items()}, str(partial))
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "name": name,
             "config": to_mapping(config), "stats": {"mean": stats.mean, "std": stats.std},
             "grid_size": grid_size, "step": step, "ema_decay": ema_decay,
             "weights_dtype": str(dtype).removeprefix("torch."),
-            "sha256": _sha256(partial[path]), "card": card or {}}
-    partial[json_path].write_text(json.dumps(meta, indent=1))
-    for target, temporary in partial.items():
-        temporary.replace(target)
+            "sha256": _sha256(partial), "card": card or {}}
+    partial.replace(path)
+    write_text_atomically(json_path, json.dumps(meta, indent=1))
     return json_path
 
 
@@ -165,9 +165,7 @@ def recard_model(name: str, card: dict[str, Any], directory: Path | None = None)
     or as before."""
     meta = read_model_card(name, directory)
     path = (directory or WEIGHTS_DIR) / f"{name}.json"
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps({**meta, "card": card}, indent=1))
-    partial.replace(path)
+    write_text_atomically(path, json.dumps({**meta, "card": card}, indent=1))
     return path
 
 

@@ -142,7 +142,7 @@ def test_a_new_card_keeps_the_weights_and_their_checksum(run_dir, weights_dir):
     assert meta["card"] == {"cpu_hours": 0.01, "symmetry_members": True}
     assert (weights_dir / "tiny-rolling.safetensors").read_bytes() == weights
     assert load_trained("tiny-rolling").step == load_trained(run_dir).step
-    assert not list(weights_dir.glob(".*.partial"))
+    assert not list(weights_dir.glob(".*.partial")) and not list(weights_dir.glob("*.tmp"))
 
 
 def test_a_released_model_comes_back_from_git_history(run_dir, tmp_path):
